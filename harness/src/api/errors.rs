@@ -1,0 +1,171 @@
+//! Upstream's two ways of reporting a Plugin API failure (FACTS.md §5.3),
+//! chosen per RPC the way the Mattermost server does:
+//!
+//! - KV and post RPCs embed an `AppError` in the response's field 1 and
+//!   answer with gRPC status OK;
+//! - every other RPC answers with a gRPC status whose message is
+//!   `"<id>: <message>"` and no body.
+//!
+//! An SDK maps both to its exceptions; answering the way upstream does is
+//! what lets a harness exercise that mapping for real.
+
+use bytes::Bytes;
+use mm_plugin_proto::pb;
+use prost::Message;
+use tonic::{Code, Status};
+
+/// A failure in Mattermost's terms: an `AppError` id, text and HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub id: String,
+    pub message: String,
+    pub detailed_error: String,
+    pub status_code: u16,
+    /// The server function that failed (`where` on the wire).
+    pub location: String,
+}
+
+impl ApiError {
+    pub fn new(status_code: u16, location: &str, id: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            id: id.to_owned(),
+            message: message.into(),
+            detailed_error: String::new(),
+            status_code,
+            location: location.to_owned(),
+        }
+    }
+
+    pub fn not_found(location: &str, id: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(404, location, id, message)
+    }
+
+    pub fn invalid(location: &str, id: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(400, location, id, message)
+    }
+
+    pub fn conflict(location: &str, id: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(409, location, id, message)
+    }
+
+    pub fn to_proto(&self) -> pb::AppError {
+        pb::AppError {
+            id: self.id.clone(),
+            message: self.message.clone(),
+            detailed_error: self.detailed_error.clone(),
+            status_code: i32::from(self.status_code),
+            r#where: self.location.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The gRPC status upstream's `AppErrorToStatus` would send.
+    pub fn to_status(&self) -> Status {
+        Status::new(
+            grpc_code_for_http(self.status_code),
+            format!("{}: {}", self.id, self.message),
+        )
+    }
+
+    /// A response of any PluginAPI method carrying only this error: every
+    /// response message has `AppError error = 1`, so the bytes are the same
+    /// whatever the method.
+    pub fn to_embedded_response(&self) -> Bytes {
+        let mut buf = Vec::new();
+        prost::encoding::message::encode(1, &self.to_proto(), &mut buf);
+        buf.into()
+    }
+}
+
+/// How an RPC reports failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorConvention {
+    /// `AppError` in field 1, status OK.
+    Embedded,
+    /// A gRPC status error, no body.
+    Status,
+}
+
+/// Post RPCs live in upstream's api_post.go, which embeds its errors.
+const EMBEDDING_POST_METHODS: &[&str] = &[
+    "CreatePost",
+    "AddReaction",
+    "RemoveReaction",
+    "GetReactions",
+    "SendEphemeralPost",
+    "UpdateEphemeralPost",
+    "DeleteEphemeralPost",
+    "DeletePost",
+    "GetPostThread",
+    "GetPost",
+    "GetPostsSince",
+    "GetPostsAfter",
+    "GetPostsBefore",
+    "GetPostsForChannel",
+    "UpdatePost",
+    "SearchPostsInTeam",
+    "SearchPostsInTeamForUser",
+];
+
+pub fn convention(method: &str) -> ErrorConvention {
+    // Every KV RPC lives in upstream's api_kv.go; PublishWebSocketEvent
+    // shares the KV area in the protocol but not that file.
+    let kv = method.starts_with("KV");
+    if kv || EMBEDDING_POST_METHODS.contains(&method) {
+        ErrorConvention::Embedded
+    } else {
+        ErrorConvention::Status
+    }
+}
+
+/// Upstream's mapping from an `AppError`'s HTTP status to a gRPC code.
+pub fn grpc_code_for_http(status: u16) -> Code {
+    match status {
+        400 => Code::InvalidArgument,
+        401 => Code::Unauthenticated,
+        403 => Code::PermissionDenied,
+        404 => Code::NotFound,
+        409 => Code::AlreadyExists,
+        413 | 429 => Code::ResourceExhausted,
+        501 => Code::Unimplemented,
+        503 => Code::Unavailable,
+        _ => Code::Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kv_and_post_rpcs_embed_the_rest_use_status() {
+        assert_eq!(convention("KVGet"), ErrorConvention::Embedded);
+        assert_eq!(convention("KVCompareAndSet"), ErrorConvention::Embedded);
+        assert_eq!(convention("GetPost"), ErrorConvention::Embedded);
+        assert_eq!(convention("GetUser"), ErrorConvention::Status);
+        assert_eq!(convention("SaveConfig"), ErrorConvention::Status);
+        assert_eq!(convention("PublishWebSocketEvent"), ErrorConvention::Status);
+    }
+
+    #[test]
+    fn status_text_and_code_follow_upstream() {
+        let err = ApiError::not_found("GetUser", "app.user.missing_account.const", "user not found");
+        let status = err.to_status();
+        assert_eq!(status.code(), Code::NotFound);
+        assert_eq!(status.message(), "app.user.missing_account.const: user not found");
+        assert_eq!(grpc_code_for_http(429), Code::ResourceExhausted);
+        assert_eq!(grpc_code_for_http(500), Code::Internal);
+        assert_eq!(grpc_code_for_http(418), Code::Internal);
+    }
+
+    #[test]
+    fn an_embedded_error_decodes_as_any_response_type() {
+        let err = ApiError::not_found("GetPost", "app.post.get.app_error", "missing");
+        let bytes = err.to_embedded_response();
+        let get_post = pb::GetPostResponse::decode(bytes.clone()).unwrap();
+        assert_eq!(get_post.error.unwrap().id, "app.post.get.app_error");
+        assert!(get_post.post.is_none());
+        let kv = pb::KvGetResponse::decode(bytes).unwrap();
+        assert_eq!(kv.error.unwrap().status_code, 404);
+    }
+}

@@ -1,0 +1,66 @@
+//! Partial matching of JSON: the expected value names only the fields that
+//! matter; everything it leaves out is accepted.
+
+use serde_json::Value;
+
+use super::Mismatch;
+
+/// Compares `expected` against `actual`, recursing into objects (only the
+/// expected keys) and arrays (same length, element by element). A number
+/// matches a string holding the same number, since the proto3 JSON mapping
+/// writes 64-bit integers as strings.
+pub fn partial_match(path: &str, expected: &Value, actual: &Value) -> Vec<Mismatch> {
+    let mut mismatches = Vec::new();
+    walk(path, expected, actual, &mut mismatches);
+    mismatches
+}
+
+fn walk(path: &str, expected: &Value, actual: &Value, out: &mut Vec<Mismatch>) {
+    match (expected, actual) {
+        (Value::Object(expected), Value::Object(actual)) => {
+            for (key, expected_value) in expected {
+                let field = format!("{path}.{key}");
+                match actual.get(key) {
+                    Some(actual_value) => walk(&field, expected_value, actual_value, out),
+                    None => out.push(Mismatch::new(field, expected_value.to_string(), "absent")),
+                }
+            }
+        }
+        (Value::Array(expected_items), Value::Array(actual_items)) if expected_items.len() == actual_items.len() => {
+            for (index, (e, a)) in expected_items.iter().zip(actual_items).enumerate() {
+                walk(&format!("{path}[{index}]"), e, a, out);
+            }
+        }
+        (Value::Number(number), Value::String(text)) | (Value::String(text), Value::Number(number))
+            if text.parse::<f64>().ok() == number.as_f64() => {}
+        _ if expected == actual => {}
+        _ => out.push(Mismatch::new(path, expected.to_string(), actual.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_expected_fields_are_compared() {
+        let actual = json!({"a": 1, "b": {"c": "x", "d": [1, 2]}, "e": "17"});
+        assert!(partial_match("r", &json!({"b": {"c": "x"}}), &actual).is_empty());
+        assert!(partial_match("r", &json!({"e": 17, "b": {"d": [1, 2]}}), &actual).is_empty());
+    }
+
+    #[test]
+    fn differences_name_the_field() {
+        let actual = json!({"post": {"message": "hello", "props": {}}, "list": [1]});
+        let mismatches = partial_match("response", &json!({"post": {"message": "bye", "type": ""}, "list": [1, 2]}), &actual);
+        assert_eq!(
+            mismatches,
+            [
+                Mismatch::new("response.list", "[1,2]", "[1]"),
+                Mismatch::new("response.post.message", "\"bye\"", "\"hello\""),
+                Mismatch::new("response.post.type", "\"\"", "absent"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,32 @@
+//! Verdicts: a step's answer against what its suite expects, and the
+//! protocol rules that hold for every plugin. Each failed check is a
+//! [`Mismatch`] naming the field, what was expected and what came back.
+
+mod json_match;
+mod rules;
+mod hook;
+
+pub use hook::{HookVerdict, check_hook};
+pub use json_match::partial_match;
+pub use rules::{check_implemented, check_termination};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    /// What was checked: a response field path (`response.rejection_reason`),
+    /// `status`, `exit`, ...
+    pub field: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+impl Mismatch {
+    pub fn new(field: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Mismatch {
+        Mismatch {
+            field: field.into(),
+            expected: expected.into(),
+            actual: actual.into(),
+        }
+    }
+}

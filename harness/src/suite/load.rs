@@ -1,0 +1,453 @@
+//! Reading suite files, with errors that point at `file:line:column`.
+//!
+//! Steps are kept as raw JSON slices of the file on a first pass and parsed
+//! one by one on a second, because a hook request can only be checked once
+//! the step's hook is known. Since each slice still points into the file's
+//! text, every error, however deep, is reported at its real position.
+
+use std::{
+    collections::HashSet,
+    fmt::Display,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use serde::{Deserialize, Deserializer, de::Error as _};
+use serde_json::value::RawValue;
+use tonic::Code;
+
+use super::model::{Action, Activation, Case, HookExpect, HookStep, Location, Origin, Step, Suite};
+use crate::{hooks, wire};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error("{path}: cannot read suite: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{location}: {message}")]
+    Invalid { location: Location, message: String },
+    #[error("{0}: no suite files (*.json) in this directory")]
+    NoSuites(PathBuf),
+}
+
+/// Loads a suite file, or every `*.json` file below a directory (sorted).
+pub fn load_path(path: &Path) -> Result<Vec<Suite>, SuiteError> {
+    let read_error = |source| SuiteError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    if !path.is_dir() {
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        return Ok(vec![parse(Origin::File(path.to_owned()), &text)?]);
+    }
+    let mut files = Vec::new();
+    collect_json_files(path, &mut files).map_err(read_error)?;
+    if files.is_empty() {
+        return Err(SuiteError::NoSuites(path.to_owned()));
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file).map_err(|source| SuiteError::Read {
+                path: file.clone(),
+                source,
+            })?;
+            parse(Origin::File(file), &text)
+        })
+        .collect()
+}
+
+fn collect_json_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_json_files(&path, files)?;
+        } else if path.extension().is_some_and(|ext| ext == "json") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuite<'a> {
+    name: String,
+    #[serde(default)]
+    description: String,
+    world: Option<PathBuf>,
+    #[serde(default)]
+    activation: Activation,
+    #[serde(borrow)]
+    cases: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase<'a> {
+    name: String,
+    #[serde(borrow)]
+    steps: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep<'a> {
+    hook: Option<UnaryHookName>,
+    #[serde(borrow)]
+    request: Option<&'a RawValue>,
+    expect: Option<RawExpect>,
+    deadline: Option<DurationText>,
+    handshake: Option<Empty>,
+    health: Option<Empty>,
+    implemented: Option<RawImplemented>,
+    shutdown: Option<RawShutdown>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImplemented {
+    #[serde(default)]
+    includes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShutdown {
+    grace: Option<DurationText>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    status: Option<StatusName>,
+    error: Option<serde_json::Value>,
+    response: Option<serde_json::Value>,
+}
+
+/// A unary hook of the protocol, checked while parsing so that the error
+/// points at the name.
+struct UnaryHookName(String);
+
+impl<'de> Deserialize<'de> for UnaryHookName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        let method = mm_plugin_proto::hooks_service()
+            .methods()
+            .find(|m| m.name() == name);
+        match method {
+            Some(method) if method.is_client_streaming() || method.is_server_streaming() => {
+                Err(D::Error::custom(format!(
+                    "{name} is a streaming hook and cannot be called as a unary step"
+                )))
+            }
+            Some(_) => Ok(UnaryHookName(name)),
+            None => {
+                let hint = hooks::closest_hook(&name)
+                    .map(|close| format!(", did you mean `{close}`?"))
+                    .unwrap_or_else(|| "; hook names are the PluginHooks RPC names (OnActivate, MessageWillBePosted, ...)".to_owned());
+                Err(D::Error::custom(format!("unknown hook `{name}`{hint}")))
+            }
+        }
+    }
+}
+
+struct StatusName(Code);
+
+impl<'de> Deserialize<'de> for StatusName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        wire::code_from_name(&name).map(StatusName).ok_or_else(|| {
+            D::Error::custom(format!(
+                "unknown gRPC status `{name}`, expected one of {}",
+                wire::code_names().collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+}
+
+struct DurationText(Duration);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_duration(&text)
+            .map(DurationText)
+            .map_err(|err| D::Error::custom(format!("invalid duration {text:?} ({err}), expected e.g. \"500ms\" or \"5s\"")))
+    }
+}
+
+/// The text of one suite file, for turning offsets into positions.
+struct Source<'t> {
+    origin: Origin,
+    text: &'t str,
+}
+
+impl Source<'_> {
+    /// Position of the first character of `raw`, a slice of this text.
+    fn start_of(&self, raw: &RawValue) -> Location {
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
+        self.location(line, column)
+    }
+
+    /// Turns a position relative to `raw` into one in the file.
+    fn within(&self, raw: &RawValue, line: usize, column: usize) -> Location {
+        let start = self.start_of(raw);
+        if line <= 1 {
+            self.location(start.line, start.column + column.saturating_sub(1))
+        } else {
+            self.location(start.line + line - 1, column)
+        }
+    }
+
+    fn location(&self, line: usize, column: usize) -> Location {
+        Location {
+            origin: self.origin.clone(),
+            line,
+            column,
+        }
+    }
+
+    fn invalid(&self, location: Location, message: impl Display) -> SuiteError {
+        SuiteError::Invalid {
+            location,
+            message: message.to_string(),
+        }
+    }
+
+    /// Parses `text` (all of the file, or the slice `raw` of it) as `T`,
+    /// reporting errors with their field path and real position.
+    fn parse<'a, T: Deserialize<'a>>(&self, text: &'a str, raw: Option<&RawValue>, path_prefix: &str) -> Result<T, SuiteError> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+            let field = err.path().to_string();
+            let inner = err.into_inner();
+            let (line, column) = (inner.line(), inner.column());
+            let location = match raw {
+                Some(raw) => self.within(raw, line, column),
+                None => self.location(line, column),
+            };
+            let path = match (path_prefix.is_empty(), field.as_str()) {
+                (true, ".") => String::new(),
+                (true, field) => format!("{field}: "),
+                (false, ".") => format!("{path_prefix}: "),
+                (false, field) => format!("{path_prefix}.{field}: "),
+            };
+            self.invalid(location, format!("{path}{}", crate::suite::strip_serde_position(&inner.to_string())))
+        })
+    }
+}
+
+/// Parses one suite from its text.
+pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
+    let source = Source { origin, text };
+    let raw: RawSuite = source.parse(text, None, "")?;
+    if raw.name.is_empty() || raw.name.contains('/') {
+        return Err(source.invalid(
+            source.location(1, 1),
+            format!("name: {:?} is not a valid suite name; expected a non-empty name without `/`", raw.name),
+        ));
+    }
+    let world = raw.world.map(|world| match &source.origin {
+        Origin::File(path) => path.parent().unwrap_or(Path::new(".")).join(world),
+        Origin::Builtin(_) => world,
+    });
+    let mut names = HashSet::new();
+    let mut cases = Vec::with_capacity(raw.cases.len());
+    for (case_index, case_raw) in raw.cases.iter().enumerate() {
+        let prefix = format!("cases[{case_index}]");
+        let case: RawCase = source.parse(case_raw.get(), Some(case_raw), &prefix)?;
+        let location = source.start_of(case_raw);
+        if case.name.is_empty() || case.name.contains('/') {
+            return Err(source.invalid(location, format!("{prefix}.name: {:?} is not a valid case name; expected a non-empty name without `/`", case.name)));
+        }
+        if !names.insert(case.name.clone()) {
+            return Err(source.invalid(location, format!("{prefix}.name: a case named {:?} is already defined in this suite", case.name)));
+        }
+        let steps = case
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(step_index, step_raw)| parse_step(&source, step_raw, &format!("{prefix}.steps[{step_index}]")))
+            .collect::<Result<_, _>>()?;
+        cases.push(Case { name: case.name, steps, location });
+    }
+    Ok(Suite {
+        name: raw.name,
+        description: raw.description,
+        origin: source.origin.clone(),
+        world,
+        activation: raw.activation,
+        cases,
+    })
+}
+
+fn parse_step(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Step, SuiteError> {
+    let step: RawStep = source.parse(raw.get(), Some(raw), prefix)?;
+    let location = source.start_of(raw);
+    let actions = [
+        step.hook.is_some().then_some("hook"),
+        step.handshake.is_some().then_some("handshake"),
+        step.health.is_some().then_some("health"),
+        step.implemented.is_some().then_some("implemented"),
+        step.shutdown.is_some().then_some("shutdown"),
+    ];
+    let named: Vec<&str> = actions.into_iter().flatten().collect();
+    if named.len() != 1 {
+        let found = if named.is_empty() { "none".to_owned() } else { named.join(", ") };
+        return Err(source.invalid(
+            location,
+            format!("{prefix}: a step does exactly one of hook, handshake, health, implemented, shutdown; found {found}"),
+        ));
+    }
+    let only_for_hooks = [
+        step.request.is_some().then_some("request"),
+        step.expect.is_some().then_some("expect"),
+        step.deadline.is_some().then_some("deadline"),
+    ];
+    if step.hook.is_none()
+        && let Some(field) = only_for_hooks.into_iter().flatten().next()
+    {
+        return Err(source.invalid(location, format!("{prefix}.{field}: only hook steps take `{field}`")));
+    }
+    let action = if let Some(UnaryHookName(hook)) = step.hook {
+        Action::Hook(hook_step(source, hook, step.request, step.expect, step.deadline, prefix)?)
+    } else if let Some(implemented) = step.implemented {
+        if let Some(unknown) = implemented.includes.iter().find(|name| !hooks::is_known_hook(name)) {
+            return Err(source.invalid(location, format!("{prefix}.implemented.includes: unknown hook `{unknown}`")));
+        }
+        Action::Implemented { includes: implemented.includes }
+    } else if let Some(shutdown) = step.shutdown {
+        Action::Shutdown { grace: shutdown.grace.map(|g| g.0) }
+    } else if step.health.is_some() {
+        Action::Health
+    } else {
+        Action::Handshake
+    };
+    Ok(Step { action, location })
+}
+
+fn hook_step(
+    source: &Source<'_>,
+    hook: String,
+    request: Option<&RawValue>,
+    expect: Option<RawExpect>,
+    deadline: Option<DurationText>,
+    prefix: &str,
+) -> Result<HookStep, SuiteError> {
+    let method = mm_plugin_proto::hooks_service()
+        .methods()
+        .find(|m| m.name() == hook)
+        .expect("the hook name was validated while parsing");
+    let (bytes, request_json) = match request {
+        None => (bytes::Bytes::new(), serde_json::json!({})),
+        Some(raw) => {
+            let bytes = wire::encode_from_json(&method.input(), raw.get()).map_err(|err| {
+                source.invalid(
+                    source.within(raw, err.line, err.column),
+                    format!("{prefix}.request: not a valid {}: {}", method.input().name(), err.message),
+                )
+            })?;
+            let json = serde_json::from_str(raw.get()).expect("the request parsed as JSON already");
+            (bytes, json)
+        }
+    };
+    let expect = expect.map_or_else(HookExpect::default, |raw| HookExpect {
+        status: raw.status.map_or(Code::Ok, |s| s.0),
+        error: raw.error,
+        response: raw.response,
+    });
+    Ok(HookStep {
+        hook,
+        request: bytes,
+        request_json,
+        expect,
+        deadline: deadline.map(|d| d.0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Suite, SuiteError> {
+        parse(Origin::File("s.json".into()), text)
+    }
+
+    fn error_of(text: &str) -> (usize, usize, String) {
+        match parse_text(text).unwrap_err() {
+            SuiteError::Invalid { location, message } => (location.line, location.column, message),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_full_suite_loads_with_encoded_requests() {
+        let suite = parse_text(
+            r#"{"name": "s", "activation": "manual", "cases": [
+                 {"name": "c", "steps": [
+                   {"hook": "MessageWillBePosted", "request": {"post": {"message": "hi"}},
+                    "expect": {"status": "OK", "response": {"rejection_reason": ""}}, "deadline": "2s"},
+                   {"health": {}}, {"implemented": {"includes": ["OnActivate"]}}, {"shutdown": {"grace": "1s"}}
+                 ]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(suite.activation, Activation::Manual);
+        let steps = &suite.cases[0].steps;
+        let Action::Hook(hook) = &steps[0].action else { panic!() };
+        assert_eq!(hook.hook, "MessageWillBePosted");
+        assert!(!hook.request.is_empty());
+        assert_eq!(hook.deadline, Some(Duration::from_secs(2)));
+        assert_eq!((steps[0].location.line, steps[0].location.column), (3, 20));
+        assert!(matches!(steps[3].action, Action::Shutdown { grace: Some(g) } if g == Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn a_misspelt_hook_is_positioned_with_a_suggestion() {
+        let (line, column, message) = error_of("{\"name\": \"s\", \"cases\": [\n  {\"name\": \"c\", \"steps\": [\n    {\"hook\": \"OnActivte\"}]}]}");
+        assert_eq!((line, column), (3, 24), "{message}");
+        assert!(message.contains("cases[0].steps[0].hook: unknown hook `OnActivte`, did you mean `OnActivate`?"), "{message}");
+    }
+
+    #[test]
+    fn a_bad_request_field_points_inside_the_request() {
+        let (line, column, message) = error_of(
+            "{\"name\": \"s\", \"cases\": [{\"name\": \"c\", \"steps\": [\n  {\"hook\": \"MessageWillBePosted\",\n   \"request\": {\"post\": {\"mesage\": \"x\"}}}]}]}",
+        );
+        assert_eq!(line, 3, "{message}");
+        assert!(column > 15, "{column}");
+        assert!(message.contains("cases[0].steps[0].request: not a valid MessageWillBePostedRequest"), "{message}");
+        assert!(message.contains("mesage"), "{message}");
+    }
+
+    #[test]
+    fn structural_mistakes_are_named() {
+        let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": [{}]}]}"#);
+        assert!(message.contains("found none"), "{message}");
+        let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": [{"health": {}, "shutdown": {}}]}]}"#);
+        assert!(message.contains("found health, shutdown"), "{message}");
+        let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": [{"health": {}, "expect": {}}]}]}"#);
+        assert!(message.contains("only hook steps take `expect`"), "{message}");
+        let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": []}, {"name": "c", "steps": []}]}"#);
+        assert!(message.contains("already defined"), "{message}");
+        let (_, _, message) = error_of(r#"{"name": "s", "cases": [], "extra": 1}"#);
+        assert!(message.contains("unknown field `extra`"), "{message}");
+        let (line, _, message) = error_of("{\"name\": \"s\",\n \"cases\": [{\"name\": \"c\", \"steps\": [{\"hook\": \"OnActivate\", \"expect\": {\"status\": \"OKAY\"}}]}]}");
+        assert_eq!(line, 2);
+        assert!(message.contains("cases[0].steps[0].expect.status: unknown gRPC status `OKAY`"), "{message}");
+        let (line, column, message) = error_of("{\"name\": \"s\", \"cases\": [\n");
+        assert_eq!((line, column), (2, 0), "{message}");
+        let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": [{"hook": "ServeHTTP"}]}]}"#);
+        assert!(message.contains("streaming hook"), "{message}");
+    }
+}

@@ -1,0 +1,94 @@
+//! Suites: JSON files of cases, each an ordered list of steps (hook calls
+//! with their requests and expectations, health and lifecycle checks).
+//! Requests are written in the proto3 JSON mapping, so a suite reads like
+//! the wire. See `suites/README.md` for the format.
+
+mod load;
+mod model;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+pub use load::{SuiteError, load_path, parse};
+pub use model::{Action, Activation, Case, HookExpect, HookStep, Location, Origin, Step, Suite};
+
+/// The suites every plugin gets, embedded in the binary.
+const BUILTIN: &[(&str, &str)] = &[("lifecycle", include_str!("../../../suites/lifecycle.json"))];
+
+/// The built-in suites, parsed.
+pub fn builtin() -> Vec<Suite> {
+    BUILTIN
+        .iter()
+        .map(|(name, text)| parse(Origin::Builtin(name), text).expect("built-in suites are valid"))
+        .collect()
+}
+
+/// Selects cases by `suite/case` name: included by any `--filter` glob (all
+/// when none is given) and not excluded by a `--skip` glob.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+}
+
+impl CaseFilter {
+    pub fn new(include: &[String], exclude: &[String]) -> Result<CaseFilter, globset::Error> {
+        Ok(CaseFilter {
+            include: glob_set(include)?,
+            exclude: glob_set(exclude)?,
+        })
+    }
+
+    pub fn selects(&self, suite: &str, case: &str) -> bool {
+        let name = format!("{suite}/{case}");
+        self.include.as_ref().is_none_or(|set| set.is_match(&name))
+            && !self.exclude.as_ref().is_some_and(|set| set.is_match(&name))
+    }
+}
+
+fn glob_set(patterns: &[String]) -> Result<Option<GlobSet>, globset::Error> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        // A pattern without `/` names a suite or a case on its own.
+        let pattern = if pattern.contains('/') { pattern.clone() } else { format!("{{{pattern},{pattern}/*,*/{pattern}}}") };
+        builder.add(Glob::new(&pattern)?);
+    }
+    builder.build().map(Some)
+}
+
+/// serde's messages end in " at line L column C"; positions are printed
+/// separately, in `file:line:column` form.
+pub(crate) fn strip_serde_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_suites_parse() {
+        let suites = builtin();
+        assert_eq!(suites[0].name, "lifecycle");
+        assert!(suites[0].cases.len() >= 5);
+    }
+
+    #[test]
+    fn filters_match_suite_case_names() {
+        let filter = CaseFilter::new(&["lifecycle/act*".into()], &[]).unwrap();
+        assert!(filter.selects("lifecycle", "activate"));
+        assert!(!filter.selects("lifecycle", "health"));
+        let by_suite = CaseFilter::new(&["lifecycle".into()], &["*/shutdown".into()]).unwrap();
+        assert!(by_suite.selects("lifecycle", "health"));
+        assert!(!by_suite.selects("lifecycle", "shutdown"));
+        assert!(!by_suite.selects("other", "health"));
+        let by_case = CaseFilter::new(&["health".into()], &[]).unwrap();
+        assert!(by_case.selects("lifecycle", "health"));
+        assert!(CaseFilter::new(&["[".into()], &[]).is_err());
+    }
+}
