@@ -1,0 +1,17 @@
+//! mm-plugin-harness plays the Mattermost server against plugin executables
+//! that speak Mattermost's gRPC plugin protocol.
+//!
+//! Data flows one way: [`launch`] starts the plugin as the server does,
+//! [`run`] replays suites (hooks out through [`hooks`], API calls in through
+//! [`api`]), [`check`] judges every answer, and [`report`] says what
+//! happened. [`suite`] reads the files that drive it all; [`wire`] holds
+//! the protocol plumbing the others share.
+
+pub mod api;
+pub mod check;
+pub mod hooks;
+pub mod launch;
+pub mod report;
+pub mod run;
+pub mod suite;
+pub mod wire;

@@ -60,6 +60,9 @@ impl CallLog {
     /// Calls from position `start` on.
     pub fn since(&self, start: usize) -> Vec<ApiCall> {
         let calls = self.calls.lock().expect("call log lock");
-        calls.get(start..).map(<[ApiCall]>::to_vec).unwrap_or_default()
+        calls
+            .get(start..)
+            .map(<[ApiCall]>::to_vec)
+            .unwrap_or_default()
     }
 }

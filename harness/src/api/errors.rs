@@ -11,7 +11,6 @@
 
 use bytes::Bytes;
 use mm_plugin_proto::pb;
-use prost::Message;
 use tonic::{Code, Status};
 
 /// A failure in Mattermost's terms: an `AppError` id, text and HTTP status.
@@ -136,6 +135,7 @@ pub fn grpc_code_for_http(status: u16) -> Code {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost::Message;
 
     #[test]
     fn kv_and_post_rpcs_embed_the_rest_use_status() {
@@ -149,10 +149,17 @@ mod tests {
 
     #[test]
     fn status_text_and_code_follow_upstream() {
-        let err = ApiError::not_found("GetUser", "app.user.missing_account.const", "user not found");
+        let err = ApiError::not_found(
+            "GetUser",
+            "app.user.missing_account.const",
+            "user not found",
+        );
         let status = err.to_status();
         assert_eq!(status.code(), Code::NotFound);
-        assert_eq!(status.message(), "app.user.missing_account.const: user not found");
+        assert_eq!(
+            status.message(),
+            "app.user.missing_account.const: user not found"
+        );
         assert_eq!(grpc_code_for_http(429), Code::ResourceExhausted);
         assert_eq!(grpc_code_for_http(500), Code::Internal);
         assert_eq!(grpc_code_for_http(418), Code::Internal);

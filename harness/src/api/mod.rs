@@ -48,8 +48,8 @@ impl ApiServer {
             epoch,
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let router = tonic::transport::Server::builder()
-            .add_service(ApiService::new(state.clone()));
+        let router =
+            tonic::transport::Server::builder().add_service(ApiService::new(state.clone()));
         let task = tokio::spawn(async move {
             let incoming = TcpListenerStream::new(listener);
             let stop = async {

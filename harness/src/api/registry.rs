@@ -61,14 +61,6 @@ impl Registry {
         self.handlers.get(method)
     }
 
-    pub fn len(&self) -> usize {
-        self.handlers.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.handlers.is_empty()
-    }
-
     /// Names of the modelled methods, sorted.
     pub fn methods(&self) -> Vec<&'static str> {
         let mut names: Vec<_> = self.handlers.keys().copied().collect();

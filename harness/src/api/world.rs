@@ -183,7 +183,10 @@ impl World {
         for user in &seed.users {
             let id = seeded_id('u', &user.name);
             if world.users.contains_key(&id) {
-                return Err(invalid(format!("two users share the id {id} (`{}`)", user.name)));
+                return Err(invalid(format!(
+                    "two users share the id {id} (`{}`)",
+                    user.name
+                )));
             }
             world.users.insert(
                 id.clone(),
@@ -198,7 +201,10 @@ impl World {
                         .unwrap_or_else(|| format!("{}@example.com", user.name)),
                     first_name: user.first_name.clone(),
                     last_name: user.last_name.clone(),
-                    roles: user.roles.clone().unwrap_or_else(|| "system_user".to_owned()),
+                    roles: user
+                        .roles
+                        .clone()
+                        .unwrap_or_else(|| "system_user".to_owned()),
                     is_bot: user.is_bot,
                     locale: "en".to_owned(),
                     ..Default::default()
@@ -208,7 +214,10 @@ impl World {
         for team in &seed.teams {
             let id = seeded_id('t', &team.name);
             if world.teams.contains_key(&id) {
-                return Err(invalid(format!("two teams share the id {id} (`{}`)", team.name)));
+                return Err(invalid(format!(
+                    "two teams share the id {id} (`{}`)",
+                    team.name
+                )));
             }
             let team_type = if team.invite_only {
                 pb::TeamType::Invite
@@ -221,7 +230,10 @@ impl World {
                     id,
                     create_at: now,
                     update_at: now,
-                    display_name: team.display_name.clone().unwrap_or_else(|| team.name.clone()),
+                    display_name: team
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| team.name.clone()),
                     name: team.name.clone(),
                     r#type: team_type as i32,
                     ..Default::default()
@@ -240,7 +252,10 @@ impl World {
                 })?;
             let id = seeded_id('c', &format!("{}{}", channel.team, channel.name));
             if world.channels.contains_key(&id) {
-                return Err(invalid(format!("two channels share the id {id} (`{}`)", channel.name)));
+                return Err(invalid(format!(
+                    "two channels share the id {id} (`{}`)",
+                    channel.name
+                )));
             }
             let channel_type = if channel.private {
                 pb::ChannelType::Private
@@ -278,7 +293,10 @@ impl World {
 
     /// World time: the wall clock plus whatever a suite moved it forward.
     pub fn now_millis(&self) -> i64 {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() + self.clock_offset;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            + self.clock_offset;
         now.as_millis() as i64
     }
 
@@ -330,18 +348,32 @@ mod tests {
     use super::*;
 
     fn default_world() -> World {
-        World::from_seed(&World::default_seed(), "com.example.p", "/plugins/p", "default").unwrap()
+        World::from_seed(
+            &World::default_seed(),
+            "com.example.p",
+            "/plugins/p",
+            "default",
+        )
+        .unwrap()
     }
 
     #[test]
     fn seeded_ids_are_readable_valid_and_stable() {
         assert_eq!(seeded_id('u', "alice"), "ualice00000000000000000000");
-        assert_eq!(seeded_id('c', "acme/town-square"), "cacmetownsquare00000000000");
+        assert_eq!(
+            seeded_id('c', "acme/town-square"),
+            "cacmetownsquare00000000000"
+        );
         assert_eq!(seeded_id('u', &"x".repeat(40)).len(), ID_LEN);
         let world = default_world();
         let alice = world.user_by_name("alice").unwrap();
         assert_eq!(alice.id, "ualice00000000000000000000");
-        assert!(world.channels.values().all(|c| c.id.len() == ID_LEN && !c.team_id.is_empty()));
+        assert!(
+            world
+                .channels
+                .values()
+                .all(|c| c.id.len() == ID_LEN && !c.team_id.is_empty())
+        );
     }
 
     #[test]

@@ -26,15 +26,22 @@ fn walk(path: &str, expected: &Value, actual: &Value, out: &mut Vec<Mismatch>) {
                 }
             }
         }
-        (Value::Array(expected_items), Value::Array(actual_items)) if expected_items.len() == actual_items.len() => {
+        (Value::Array(expected_items), Value::Array(actual_items))
+            if expected_items.len() == actual_items.len() =>
+        {
             for (index, (e, a)) in expected_items.iter().zip(actual_items).enumerate() {
                 walk(&format!("{path}[{index}]"), e, a, out);
             }
         }
-        (Value::Number(number), Value::String(text)) | (Value::String(text), Value::Number(number))
+        (Value::Number(number), Value::String(text))
+        | (Value::String(text), Value::Number(number))
             if text.parse::<f64>().ok() == number.as_f64() => {}
         _ if expected == actual => {}
-        _ => out.push(Mismatch::new(path, expected.to_string(), actual.to_string())),
+        _ => out.push(Mismatch::new(
+            path,
+            expected.to_string(),
+            actual.to_string(),
+        )),
     }
 }
 
@@ -53,7 +60,11 @@ mod tests {
     #[test]
     fn differences_name_the_field() {
         let actual = json!({"post": {"message": "hello", "props": {}}, "list": [1]});
-        let mismatches = partial_match("response", &json!({"post": {"message": "bye", "type": ""}, "list": [1, 2]}), &actual);
+        let mismatches = partial_match(
+            "response",
+            &json!({"post": {"message": "bye", "type": ""}, "list": [1, 2]}),
+            &actual,
+        );
         assert_eq!(
             mismatches,
             [

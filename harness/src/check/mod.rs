@@ -2,9 +2,9 @@
 //! protocol rules that hold for every plugin. Each failed check is a
 //! [`Mismatch`] naming the field, what was expected and what came back.
 
+mod hook;
 mod json_match;
 mod rules;
-mod hook;
 
 pub use hook::{HookVerdict, check_hook};
 pub use json_match::partial_match;
@@ -22,7 +22,11 @@ pub struct Mismatch {
 }
 
 impl Mismatch {
-    pub fn new(field: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Mismatch {
+    pub fn new(
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Mismatch {
         Mismatch {
             field: field.into(),
             expected: expected.into(),

@@ -35,14 +35,20 @@ impl HookClient {
     }
 
     /// Calls unary hook `hook` with an encoded request.
-    pub async fn call(&self, hook: &str, request: Bytes, deadline: Duration) -> Result<Bytes, Status> {
-        let path = PathAndQuery::try_from(format!("/{HOOKS_SERVICE}/{hook}"))
-            .map_err(|_| Status::invalid_argument(format!("{hook:?} is not a valid method name")))?;
+    pub async fn call(
+        &self,
+        hook: &str,
+        request: Bytes,
+        deadline: Duration,
+    ) -> Result<Bytes, Status> {
+        let path = PathAndQuery::try_from(format!("/{HOOKS_SERVICE}/{hook}")).map_err(|_| {
+            Status::invalid_argument(format!("{hook:?} is not a valid method name"))
+        })?;
         let mut grpc = self.grpc.clone();
         let exchange = async move {
-            grpc.ready()
-                .await
-                .map_err(|err| Status::unavailable(format!("the plugin's connection is not usable: {err}")))?;
+            grpc.ready().await.map_err(|err| {
+                Status::unavailable(format!("the plugin's connection is not usable: {err}"))
+            })?;
             let mut request = tonic::Request::new(request);
             request.set_timeout(deadline);
             grpc.unary(request, path, RawCodec).await
@@ -57,23 +63,32 @@ impl HookClient {
     }
 
     /// Calls the hook `Req` belongs to (`OnActivateRequest` → `OnActivate`).
-    pub async fn call_typed<Req, Resp>(&self, request: Req, deadline: Duration) -> Result<Resp, Status>
+    pub async fn call_typed<Req, Resp>(
+        &self,
+        request: Req,
+        deadline: Duration,
+    ) -> Result<Resp, Status>
     where
         Req: Message + Name,
         Resp: Message + Default,
     {
         let hook = Req::NAME.strip_suffix("Request").unwrap_or(Req::NAME);
-        let bytes = self.call(hook, request.encode_to_vec().into(), deadline).await?;
+        let bytes = self
+            .call(hook, request.encode_to_vec().into(), deadline)
+            .await?;
         Resp::decode(bytes).map_err(|err| {
-            Status::internal(format!("the plugin's {hook} response does not decode: {err}"))
+            Status::internal(format!(
+                "the plugin's {hook} response does not decode: {err}"
+            ))
         })
     }
 
     /// `Implemented()`: the hook names the plugin claims. An `AppError` in
     /// the response fails the call, as it fails plugin start upstream.
     pub async fn implemented(&self, deadline: Duration) -> Result<Vec<String>, Status> {
-        let response: pb::ImplementedResponse =
-            self.call_typed(pb::ImplementedRequest::default(), deadline).await?;
+        let response: pb::ImplementedResponse = self
+            .call_typed(pb::ImplementedRequest::default(), deadline)
+            .await?;
         match response.error {
             Some(error) => Err(Status::internal(format!(
                 "Implemented returned an AppError: {} {}",
@@ -100,14 +115,22 @@ pub const KNOWN_NAMES_WITHOUT_RPC: &[&str] = &["ServeMetrics"];
 /// of the service but not a hook a plugin can claim.
 pub fn is_known_hook(name: &str) -> bool {
     KNOWN_NAMES_WITHOUT_RPC.contains(&name)
-        || (name != "Implemented" && mm_plugin_proto::hooks_service().methods().any(|m| m.name() == name))
+        || (name != "Implemented"
+            && mm_plugin_proto::hooks_service()
+                .methods()
+                .any(|m| m.name() == name))
 }
 
 /// The closest hook name to a misspelt one, for "did you mean".
 pub fn closest_hook(name: &str) -> Option<String> {
     hook_names()
         .into_iter()
-        .map(|candidate| (strsim::damerau_levenshtein(&name.to_lowercase(), &candidate.to_lowercase()), candidate))
+        .map(|candidate| {
+            (
+                strsim::damerau_levenshtein(&name.to_lowercase(), &candidate.to_lowercase()),
+                candidate,
+            )
+        })
         .filter(|(distance, candidate)| *distance <= candidate.len() / 3 + 1)
         .min()
         .map(|(_, candidate)| candidate)
@@ -129,7 +152,10 @@ mod tests {
     #[test]
     fn misspelt_hooks_get_a_suggestion() {
         assert_eq!(closest_hook("OnActivte").as_deref(), Some("OnActivate"));
-        assert_eq!(closest_hook("messagewillbeposted").as_deref(), Some("MessageWillBePosted"));
+        assert_eq!(
+            closest_hook("messagewillbeposted").as_deref(),
+            Some("MessageWillBePosted")
+        );
         assert_eq!(closest_hook("Completely different"), None);
     }
 }

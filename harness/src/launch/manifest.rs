@@ -84,9 +84,7 @@ impl Manifest {
 
     fn parse_yaml(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         serde_norway::from_str(text).map_err(|err| {
-            let (line, column) = err
-                .location()
-                .map_or((0, 0), |at| (at.line(), at.column()));
+            let (line, column) = err.location().map_or((0, 0), |at| (at.line(), at.column()));
             ManifestError::Syntax {
                 path: path.to_owned(),
                 line,
@@ -216,7 +214,11 @@ mod tests {
     #[test]
     fn json_syntax_errors_name_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(&dir, "plugin.json", "{\n  \"id\": \"x\",\n  \"server\": [1]\n}");
+        let path = write(
+            &dir,
+            "plugin.json",
+            "{\n  \"id\": \"x\",\n  \"server\": [1]\n}",
+        );
         let err = Manifest::load(&path).unwrap_err();
         let text = err.to_string();
         assert!(
@@ -232,7 +234,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "plugin.yaml", "id: x\nserver:\n  executable: [a\n");
         let err = Manifest::load(&path).unwrap_err();
-        assert!(matches!(err, ManifestError::Syntax { line, .. } if line >= 3), "{err}");
+        assert!(
+            matches!(err, ManifestError::Syntax { line, .. } if line >= 3),
+            "{err}"
+        );
     }
 
     #[test]

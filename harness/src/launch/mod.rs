@@ -12,14 +12,12 @@ pub mod output;
 pub mod process;
 pub mod target;
 
-use std::{
-    ffi::OsString,
-    process::ExitStatus,
-    time::Duration,
-};
+use std::{ffi::OsString, process::ExitStatus, time::Duration};
 
 use tonic::transport::{Channel, Endpoint};
-use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
 
 pub use handshake::{Handshake, HandshakeError, PluginAddress};
 pub use manifest::{Manifest, ManifestError};
@@ -148,7 +146,10 @@ pub fn plugin_environment(target: &PluginTarget, api_target: &str) -> Vec<(Strin
         ("PLUGIN_MAX_PORT".into(), "25000".into()),
         ("PLUGIN_PROTOCOL_VERSIONS".into(), "1".into()),
         ("MATTERMOST_PLUGIN_ID".into(), target.id.clone()),
-        ("MATTERMOST_PLUGIN_PATH".into(), target.dir.display().to_string()),
+        (
+            "MATTERMOST_PLUGIN_PATH".into(),
+            target.dir.display().to_string(),
+        ),
     ]
 }
 
@@ -160,13 +161,14 @@ pub async fn launch(
 ) -> Result<RunningPlugin, LaunchFailure> {
     let command = target.command_line(&options.extra_args, std::env::var_os("PATH").as_deref())?;
     let env = plugin_environment(target, api_target);
-    let (mut process, first_line) = PluginProcess::spawn(&command, &env).map_err(|source| LaunchFailure {
-        error: LaunchError::Spawn {
-            program: command.program.display().to_string(),
-            source,
-        },
-        output_tail: Vec::new(),
-    })?;
+    let (mut process, first_line) =
+        PluginProcess::spawn(&command, &env).map_err(|source| LaunchFailure {
+            error: LaunchError::Spawn {
+                program: command.program.display().to_string(),
+                source,
+            },
+            output_tail: Vec::new(),
+        })?;
     match connect(&mut process, first_line, options).await {
         Ok(connected) => Ok(RunningPlugin {
             handshake: connected.handshake,
@@ -237,7 +239,9 @@ async fn wait_for_handshake(
         FirstLine::Line(line) => Ok(handshake::parse(&line)?),
         // Stdout closed: either the plugin exited, or it closed stdout and
         // lives on; wait out the start timeout to tell which.
-        FirstLine::Unterminated(text) => Err(exited_or_timed_out(process, deadline, timeout, Some(text)).await),
+        FirstLine::Unterminated(text) => {
+            Err(exited_or_timed_out(process, deadline, timeout, Some(text)).await)
+        }
         FirstLine::Eof => Err(exited_or_timed_out(process, deadline, timeout, None).await),
     }
 }
@@ -286,7 +290,10 @@ async fn open_channel(address: &PluginAddress) -> Result<Channel, LaunchError> {
     }
 }
 
-async fn check_health(channel: Channel, deadline: Duration) -> Result<ServingStatus, tonic::Status> {
+async fn check_health(
+    channel: Channel,
+    deadline: Duration,
+) -> Result<ServingStatus, tonic::Status> {
     let mut request = tonic::Request::new(HealthCheckRequest {
         service: "plugin".to_owned(),
     });

@@ -192,7 +192,10 @@ mod tests {
     #[tokio::test]
     async fn the_first_line_is_handed_over_and_the_rest_is_kept() {
         let (log, first) = capture(b"1|1|tcp|127.0.0.1:1|grpc\r\ndebug one\ndebug two", true).await;
-        assert_eq!(first, Some(FirstLine::Line("1|1|tcp|127.0.0.1:1|grpc".into())));
+        assert_eq!(
+            first,
+            Some(FirstLine::Line("1|1|tcp|127.0.0.1:1|grpc".into()))
+        );
         let texts: Vec<_> = log.tail(None, 10).into_iter().map(|l| l.text).collect();
         assert_eq!(texts, ["debug one", "debug two"]);
     }

@@ -33,10 +33,7 @@ pub struct PluginProcess {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Termination {
     /// It exited by itself (after SIGTERM when one was sent).
-    Exited {
-        status: ExitStatus,
-        after: Duration,
-    },
+    Exited { status: ExitStatus, after: Duration },
     /// It outlived the grace period and was killed.
     Killed { grace: Duration },
 }

@@ -53,7 +53,10 @@ pub enum TargetError {
     #[error(
         "{manifest}: executable {executable:?} points outside the plugin directory; expected a path inside it"
     )]
-    EscapingExecutable { manifest: PathBuf, executable: String },
+    EscapingExecutable {
+        manifest: PathBuf,
+        executable: String,
+    },
 }
 
 /// Why the command could not be formed: the plugin cannot be started.
@@ -61,7 +64,9 @@ pub enum TargetError {
 pub enum CommandError {
     #[error("the plugin's executable {0} does not exist")]
     ExecutableMissing(PathBuf),
-    #[error("the plugin's executable {0} is not a runnable file (check that it is a file with the execute bit set)")]
+    #[error(
+        "the plugin's executable {0} is not a runnable file (check that it is a file with the execute bit set)"
+    )]
     NotRunnable(PathBuf),
     #[error("no Python interpreter found for this Python plugin; looked for {}", .searched.join(", "))]
     NoInterpreter { searched: Vec<String> },
@@ -92,10 +97,11 @@ impl PluginTarget {
         let manifest = Manifest::load(manifest_path)?;
         let dir = absolute(manifest_path.parent().unwrap_or(Path::new(".")));
         let written = manifest.executable().unwrap_or_default().to_owned();
-        let executable = clean_relative(&written).ok_or_else(|| TargetError::EscapingExecutable {
-            manifest: manifest_path.to_owned(),
-            executable: written.clone(),
-        })?;
+        let executable =
+            clean_relative(&written).ok_or_else(|| TargetError::EscapingExecutable {
+                manifest: manifest_path.to_owned(),
+                executable: written.clone(),
+            })?;
         Ok(PluginTarget {
             id: manifest.id.clone(),
             dir,
@@ -281,7 +287,9 @@ mod tests {
         assert_eq!(target.runtime, Runtime::Python);
         assert_eq!(target.executable, PathBuf::from("server/plugin.py"));
         let err = target.command_line(&[], None).unwrap_err();
-        assert!(matches!(err, CommandError::ExecutableMissing(p) if p.ends_with("server/plugin.py")));
+        assert!(
+            matches!(err, CommandError::ExecutableMissing(p) if p.ends_with("server/plugin.py"))
+        );
     }
 
     #[test]
@@ -297,7 +305,10 @@ mod tests {
         let target = PluginTarget::resolve(dir.path()).unwrap();
         let command = target.command_line(&["--verbose".into()], None).unwrap();
         assert_eq!(command.program, dir.path().join(".venv/bin/python"));
-        assert_eq!(command.args, vec![OsString::from("server/plugin.py"), "--verbose".into()]);
+        assert_eq!(
+            command.args,
+            vec![OsString::from("server/plugin.py"), "--verbose".into()]
+        );
         assert_eq!(command.cwd, dir.path());
     }
 

@@ -180,7 +180,11 @@ impl<'de> Deserialize<'de> for DurationText {
         let text = String::deserialize(deserializer)?;
         humantime::parse_duration(&text)
             .map(DurationText)
-            .map_err(|err| D::Error::custom(format!("invalid duration {text:?} ({err}), expected e.g. \"500ms\" or \"5s\"")))
+            .map_err(|err| {
+                D::Error::custom(format!(
+                    "invalid duration {text:?} ({err}), expected e.g. \"500ms\" or \"5s\""
+                ))
+            })
     }
 }
 
@@ -227,7 +231,12 @@ impl Source<'_> {
 
     /// Parses `text` (all of the file, or the slice `raw` of it) as `T`,
     /// reporting errors with their field path and real position.
-    fn parse<'a, T: Deserialize<'a>>(&self, text: &'a str, raw: Option<&RawValue>, path_prefix: &str) -> Result<T, SuiteError> {
+    fn parse<'a, T: Deserialize<'a>>(
+        &self,
+        text: &'a str,
+        raw: Option<&RawValue>,
+        path_prefix: &str,
+    ) -> Result<T, SuiteError> {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
             let field = err.path().to_string();
@@ -243,7 +252,13 @@ impl Source<'_> {
                 (false, ".") => format!("{path_prefix}: "),
                 (false, field) => format!("{path_prefix}.{field}: "),
             };
-            self.invalid(location, format!("{path}{}", crate::suite::strip_serde_position(&inner.to_string())))
+            self.invalid(
+                location,
+                format!(
+                    "{path}{}",
+                    crate::suite::strip_serde_position(&inner.to_string())
+                ),
+            )
         })
     }
 }
@@ -255,7 +270,10 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
     if raw.name.is_empty() || raw.name.contains('/') {
         return Err(source.invalid(
             source.location(1, 1),
-            format!("name: {:?} is not a valid suite name; expected a non-empty name without `/`", raw.name),
+            format!(
+                "name: {:?} is not a valid suite name; expected a non-empty name without `/`",
+                raw.name
+            ),
         ));
     }
     let world = raw.world.map(|world| match &source.origin {
@@ -272,15 +290,27 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
             return Err(source.invalid(location, format!("{prefix}.name: {:?} is not a valid case name; expected a non-empty name without `/`", case.name)));
         }
         if !names.insert(case.name.clone()) {
-            return Err(source.invalid(location, format!("{prefix}.name: a case named {:?} is already defined in this suite", case.name)));
+            return Err(source.invalid(
+                location,
+                format!(
+                    "{prefix}.name: a case named {:?} is already defined in this suite",
+                    case.name
+                ),
+            ));
         }
         let steps = case
             .steps
             .iter()
             .enumerate()
-            .map(|(step_index, step_raw)| parse_step(&source, step_raw, &format!("{prefix}.steps[{step_index}]")))
+            .map(|(step_index, step_raw)| {
+                parse_step(&source, step_raw, &format!("{prefix}.steps[{step_index}]"))
+            })
             .collect::<Result<_, _>>()?;
-        cases.push(Case { name: case.name, steps, location });
+        cases.push(Case {
+            name: case.name,
+            steps,
+            location,
+        });
     }
     Ok(Suite {
         name: raw.name,
@@ -304,7 +334,11 @@ fn parse_step(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Step,
     ];
     let named: Vec<&str> = actions.into_iter().flatten().collect();
     if named.len() != 1 {
-        let found = if named.is_empty() { "none".to_owned() } else { named.join(", ") };
+        let found = if named.is_empty() {
+            "none".to_owned()
+        } else {
+            named.join(", ")
+        };
         return Err(source.invalid(
             location,
             format!("{prefix}: a step does exactly one of hook, handshake, health, implemented, shutdown; found {found}"),
@@ -318,17 +352,38 @@ fn parse_step(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Step,
     if step.hook.is_none()
         && let Some(field) = only_for_hooks.into_iter().flatten().next()
     {
-        return Err(source.invalid(location, format!("{prefix}.{field}: only hook steps take `{field}`")));
+        return Err(source.invalid(
+            location,
+            format!("{prefix}.{field}: only hook steps take `{field}`"),
+        ));
     }
     let action = if let Some(UnaryHookName(hook)) = step.hook {
-        Action::Hook(hook_step(source, hook, step.request, step.expect, step.deadline, prefix)?)
+        Action::Hook(hook_step(
+            source,
+            hook,
+            step.request,
+            step.expect,
+            step.deadline,
+            prefix,
+        )?)
     } else if let Some(implemented) = step.implemented {
-        if let Some(unknown) = implemented.includes.iter().find(|name| !hooks::is_known_hook(name)) {
-            return Err(source.invalid(location, format!("{prefix}.implemented.includes: unknown hook `{unknown}`")));
+        if let Some(unknown) = implemented
+            .includes
+            .iter()
+            .find(|name| !hooks::is_known_hook(name))
+        {
+            return Err(source.invalid(
+                location,
+                format!("{prefix}.implemented.includes: unknown hook `{unknown}`"),
+            ));
         }
-        Action::Implemented { includes: implemented.includes }
+        Action::Implemented {
+            includes: implemented.includes,
+        }
     } else if let Some(shutdown) = step.shutdown {
-        Action::Shutdown { grace: shutdown.grace.map(|g| g.0) }
+        Action::Shutdown {
+            grace: shutdown.grace.map(|g| g.0),
+        }
     } else if step.health.is_some() {
         Action::Health
     } else {
@@ -355,7 +410,11 @@ fn hook_step(
             let bytes = wire::encode_from_json(&method.input(), raw.get()).map_err(|err| {
                 source.invalid(
                     source.within(raw, err.line, err.column),
-                    format!("{prefix}.request: not a valid {}: {}", method.input().name(), err.message),
+                    format!(
+                        "{prefix}.request: not a valid {}: {}",
+                        method.input().name(),
+                        err.message
+                    ),
                 )
             })?;
             let json = serde_json::from_str(raw.get()).expect("the request parsed as JSON already");
@@ -404,19 +463,30 @@ mod tests {
         .unwrap();
         assert_eq!(suite.activation, Activation::Manual);
         let steps = &suite.cases[0].steps;
-        let Action::Hook(hook) = &steps[0].action else { panic!() };
+        let Action::Hook(hook) = &steps[0].action else {
+            panic!()
+        };
         assert_eq!(hook.hook, "MessageWillBePosted");
         assert!(!hook.request.is_empty());
         assert_eq!(hook.deadline, Some(Duration::from_secs(2)));
         assert_eq!((steps[0].location.line, steps[0].location.column), (3, 20));
-        assert!(matches!(steps[3].action, Action::Shutdown { grace: Some(g) } if g == Duration::from_secs(1)));
+        assert!(
+            matches!(steps[3].action, Action::Shutdown { grace: Some(g) } if g == Duration::from_secs(1))
+        );
     }
 
     #[test]
     fn a_misspelt_hook_is_positioned_with_a_suggestion() {
-        let (line, column, message) = error_of("{\"name\": \"s\", \"cases\": [\n  {\"name\": \"c\", \"steps\": [\n    {\"hook\": \"OnActivte\"}]}]}");
+        let (line, column, message) = error_of(
+            "{\"name\": \"s\", \"cases\": [\n  {\"name\": \"c\", \"steps\": [\n    {\"hook\": \"OnActivte\"}]}]}",
+        );
         assert_eq!((line, column), (3, 24), "{message}");
-        assert!(message.contains("cases[0].steps[0].hook: unknown hook `OnActivte`, did you mean `OnActivate`?"), "{message}");
+        assert!(
+            message.contains(
+                "cases[0].steps[0].hook: unknown hook `OnActivte`, did you mean `OnActivate`?"
+            ),
+            "{message}"
+        );
     }
 
     #[test]
@@ -426,7 +496,10 @@ mod tests {
         );
         assert_eq!(line, 3, "{message}");
         assert!(column > 15, "{column}");
-        assert!(message.contains("cases[0].steps[0].request: not a valid MessageWillBePostedRequest"), "{message}");
+        assert!(
+            message.contains("cases[0].steps[0].request: not a valid MessageWillBePostedRequest"),
+            "{message}"
+        );
         assert!(message.contains("mesage"), "{message}");
     }
 
@@ -434,20 +507,36 @@ mod tests {
     fn structural_mistakes_are_named() {
         let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": [{}]}]}"#);
         assert!(message.contains("found none"), "{message}");
-        let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": [{"health": {}, "shutdown": {}}]}]}"#);
+        let (_, _, message) = error_of(
+            r#"{"name": "s", "cases": [{"name": "c", "steps": [{"health": {}, "shutdown": {}}]}]}"#,
+        );
         assert!(message.contains("found health, shutdown"), "{message}");
-        let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": [{"health": {}, "expect": {}}]}]}"#);
-        assert!(message.contains("only hook steps take `expect`"), "{message}");
-        let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": []}, {"name": "c", "steps": []}]}"#);
+        let (_, _, message) = error_of(
+            r#"{"name": "s", "cases": [{"name": "c", "steps": [{"health": {}, "expect": {}}]}]}"#,
+        );
+        assert!(
+            message.contains("only hook steps take `expect`"),
+            "{message}"
+        );
+        let (_, _, message) = error_of(
+            r#"{"name": "s", "cases": [{"name": "c", "steps": []}, {"name": "c", "steps": []}]}"#,
+        );
         assert!(message.contains("already defined"), "{message}");
         let (_, _, message) = error_of(r#"{"name": "s", "cases": [], "extra": 1}"#);
         assert!(message.contains("unknown field `extra`"), "{message}");
-        let (line, _, message) = error_of("{\"name\": \"s\",\n \"cases\": [{\"name\": \"c\", \"steps\": [{\"hook\": \"OnActivate\", \"expect\": {\"status\": \"OKAY\"}}]}]}");
+        let (line, _, message) = error_of(
+            "{\"name\": \"s\",\n \"cases\": [{\"name\": \"c\", \"steps\": [{\"hook\": \"OnActivate\", \"expect\": {\"status\": \"OKAY\"}}]}]}",
+        );
         assert_eq!(line, 2);
-        assert!(message.contains("cases[0].steps[0].expect.status: unknown gRPC status `OKAY`"), "{message}");
+        assert!(
+            message.contains("cases[0].steps[0].expect.status: unknown gRPC status `OKAY`"),
+            "{message}"
+        );
         let (line, column, message) = error_of("{\"name\": \"s\", \"cases\": [\n");
         assert_eq!((line, column), (2, 0), "{message}");
-        let (_, _, message) = error_of(r#"{"name": "s", "cases": [{"name": "c", "steps": [{"hook": "ServeHTTP"}]}]}"#);
+        let (_, _, message) = error_of(
+            r#"{"name": "s", "cases": [{"name": "c", "steps": [{"hook": "ServeHTTP"}]}]}"#,
+        );
         assert!(message.contains("streaming hook"), "{message}");
     }
 }

@@ -52,7 +52,11 @@ fn glob_set(patterns: &[String]) -> Result<Option<GlobSet>, globset::Error> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         // A pattern without `/` names a suite or a case on its own.
-        let pattern = if pattern.contains('/') { pattern.clone() } else { format!("{{{pattern},{pattern}/*,*/{pattern}}}") };
+        let pattern = if pattern.contains('/') {
+            pattern.clone()
+        } else {
+            format!("{{{pattern},{pattern}/*,*/{pattern}}}")
+        };
         builder.add(Glob::new(&pattern)?);
     }
     builder.build().map(Some)

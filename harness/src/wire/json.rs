@@ -22,9 +22,8 @@ pub struct JsonError {
 /// The descriptor of `mattermost.pluginapi.v1.<name>` (or a fully qualified name).
 pub fn message_descriptor(name: &str) -> Option<MessageDescriptor> {
     let pool = mm_plugin_proto::descriptor_pool();
-    pool.get_message_by_name(name).or_else(|| {
-        pool.get_message_by_name(&format!("{}.{name}", mm_plugin_proto::PACKAGE))
-    })
+    pool.get_message_by_name(name)
+        .or_else(|| pool.get_message_by_name(&format!("{}.{name}", mm_plugin_proto::PACKAGE)))
 }
 
 /// Decodes wire bytes into JSON. Fields at their default value are shown
@@ -102,7 +101,11 @@ mod tests {
         let typed = pb::MessageWillBePostedRequest::decode(bytes.as_ref()).unwrap();
         let post = typed.post.as_ref().unwrap();
         assert_eq!(
-            (post.message.as_str(), post.channel_id.as_str(), post.create_at),
+            (
+                post.message.as_str(),
+                post.channel_id.as_str(),
+                post.create_at
+            ),
             ("hi", "c1", 17)
         );
         let json = decode_to_json(&descriptor, &bytes).unwrap();

@@ -31,7 +31,10 @@ pub fn code_name(code: Code) -> &'static str {
 }
 
 pub fn code_from_name(name: &str) -> Option<Code> {
-    NAMES.iter().find(|(_, n)| *n == name).map(|(code, _)| *code)
+    NAMES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(code, _)| *code)
 }
 
 /// All names, for error messages.

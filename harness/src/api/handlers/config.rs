@@ -95,7 +95,10 @@ fn save_plugin_config(
     Ok(pb::SavePluginConfigResponse { error: None })
 }
 
-fn get_plugin_id(world: &mut World, _: pb::GetPluginIdRequest) -> HandlerResult<pb::GetPluginIdResponse> {
+fn get_plugin_id(
+    world: &mut World,
+    _: pb::GetPluginIdRequest,
+) -> HandlerResult<pb::GetPluginIdResponse> {
     Ok(pb::GetPluginIdResponse {
         error: None,
         plugin_id: world.plugin_id.clone(),

@@ -30,7 +30,10 @@ fn check_key(location: &str, key: &str) -> HandlerResult<()> {
         return Err(ApiError::invalid(
             location,
             "model.plugin_key_value.is_valid.key.app_error",
-            format!("invalid key: expected 1 to {MAX_KEY_CHARS} characters, got {}", key.chars().count()),
+            format!(
+                "invalid key: expected 1 to {MAX_KEY_CHARS} characters, got {}",
+                key.chars().count()
+            ),
         ));
     }
     Ok(())
@@ -43,7 +46,9 @@ fn store(world: &mut World, key: &str, value: Vec<u8>, expire_in_seconds: i64) {
         return;
     }
     let expires_at = (expire_in_seconds > 0).then(|| world.now_millis() + expire_in_seconds * 1000);
-    world.kv.insert(key.to_owned(), KvEntry { value, expires_at });
+    world
+        .kv
+        .insert(key.to_owned(), KvEntry { value, expires_at });
 }
 
 /// Whether the live value of `key` is `expected` (empty: no live value).
@@ -72,7 +77,12 @@ fn kv_set_with_expiry(
             "expire_in_seconds must not be negative",
         ));
     }
-    store(world, &request.key, request.value, request.expire_in_seconds);
+    store(
+        world,
+        &request.key,
+        request.value,
+        request.expire_in_seconds,
+    );
     Ok(pb::KvSetWithExpiryResponse { error: None })
 }
 
@@ -95,7 +105,12 @@ fn kv_set_with_options(
             success: false,
         });
     }
-    store(world, &request.key, request.value, options.expire_in_seconds);
+    store(
+        world,
+        &request.key,
+        request.value,
+        options.expire_in_seconds,
+    );
     Ok(pb::KvSetWithOptionsResponse {
         error: None,
         success: true,
@@ -137,16 +152,25 @@ fn kv_compare_and_delete(
 fn kv_get(world: &mut World, request: pb::KvGetRequest) -> HandlerResult<pb::KvGetResponse> {
     Ok(pb::KvGetResponse {
         error: None,
-        value: world.kv_get(&request.key).map(<[u8]>::to_vec).unwrap_or_default(),
+        value: world
+            .kv_get(&request.key)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default(),
     })
 }
 
-fn kv_delete(world: &mut World, request: pb::KvDeleteRequest) -> HandlerResult<pb::KvDeleteResponse> {
+fn kv_delete(
+    world: &mut World,
+    request: pb::KvDeleteRequest,
+) -> HandlerResult<pb::KvDeleteResponse> {
     world.kv.remove(&request.key);
     Ok(pb::KvDeleteResponse { error: None })
 }
 
-fn kv_delete_all(world: &mut World, _: pb::KvDeleteAllRequest) -> HandlerResult<pb::KvDeleteAllResponse> {
+fn kv_delete_all(
+    world: &mut World,
+    _: pb::KvDeleteAllRequest,
+) -> HandlerResult<pb::KvDeleteAllResponse> {
     world.kv.clear();
     Ok(pb::KvDeleteAllResponse { error: None })
 }
@@ -166,7 +190,11 @@ fn kv_list(world: &mut World, request: pb::KvListRequest) -> HandlerResult<pb::K
         .filter(|key| world.kv_get(key).is_some())
         .cloned()
         .collect();
-    let keys = live.into_iter().skip(page * per_page).take(per_page).collect();
+    let keys = live
+        .into_iter()
+        .skip(page * per_page)
+        .take(per_page)
+        .collect();
     Ok(pb::KvListResponse { error: None, keys })
 }
 
@@ -179,11 +207,20 @@ mod tests {
     }
 
     fn get(world: &mut World, key: &str) -> Vec<u8> {
-        kv_get(world, pb::KvGetRequest { key: key.into() }).unwrap().value
+        kv_get(world, pb::KvGetRequest { key: key.into() })
+            .unwrap()
+            .value
     }
 
     fn set(world: &mut World, key: &str, value: &[u8]) {
-        kv_set(world, pb::KvSetRequest { key: key.into(), value: value.to_vec() }).unwrap();
+        kv_set(
+            world,
+            pb::KvSetRequest {
+                key: key.into(),
+                value: value.to_vec(),
+            },
+        )
+        .unwrap();
     }
 
     #[test]
@@ -205,7 +242,11 @@ mod tests {
         let cas = |w: &mut World, old: &[u8], new: &[u8]| {
             kv_compare_and_set(
                 w,
-                pb::KvCompareAndSetRequest { key: "k".into(), old_value: old.to_vec(), new_value: new.to_vec() },
+                pb::KvCompareAndSetRequest {
+                    key: "k".into(),
+                    old_value: old.to_vec(),
+                    new_value: new.to_vec(),
+                },
             )
             .unwrap()
             .success
@@ -216,9 +257,15 @@ mod tests {
         assert!(cas(&mut w, b"1", b"2"));
         assert_eq!(get(&mut w, "k"), b"2");
         let cad = |w: &mut World, old: &[u8]| {
-            kv_compare_and_delete(w, pb::KvCompareAndDeleteRequest { key: "k".into(), old_value: old.to_vec() })
-                .unwrap()
-                .success
+            kv_compare_and_delete(
+                w,
+                pb::KvCompareAndDeleteRequest {
+                    key: "k".into(),
+                    old_value: old.to_vec(),
+                },
+            )
+            .unwrap()
+            .success
         };
         assert!(!cad(&mut w, b"1"));
         assert!(cad(&mut w, b"2"));
@@ -230,7 +277,11 @@ mod tests {
         let mut w = world();
         kv_set_with_expiry(
             &mut w,
-            pb::KvSetWithExpiryRequest { key: "e".into(), value: b"v".to_vec(), expire_in_seconds: 10 },
+            pb::KvSetWithExpiryRequest {
+                key: "e".into(),
+                value: b"v".to_vec(),
+                expire_in_seconds: 10,
+            },
         )
         .unwrap();
         assert_eq!(get(&mut w, "e"), b"v");
@@ -243,7 +294,11 @@ mod tests {
                 pb::KvSetWithOptionsRequest {
                     key: "o".into(),
                     value: b"new".to_vec(),
-                    options: Some(pb::PluginKvSetOptions { atomic, old_value: old.to_vec(), expire_in_seconds: 0 }),
+                    options: Some(pb::PluginKvSetOptions {
+                        atomic,
+                        old_value: old.to_vec(),
+                        expire_in_seconds: 0,
+                    }),
                 },
             )
         };
@@ -262,23 +317,56 @@ mod tests {
         }
         kv_set_with_expiry(
             &mut w,
-            pb::KvSetWithExpiryRequest { key: "aa".into(), value: b"v".to_vec(), expire_in_seconds: 1 },
+            pb::KvSetWithExpiryRequest {
+                key: "aa".into(),
+                value: b"v".to_vec(),
+                expire_in_seconds: 1,
+            },
         )
         .unwrap();
         w.clock_offset = std::time::Duration::from_secs(2);
-        let list = |w: &mut World, page, per_page| kv_list(w, pb::KvListRequest { page, per_page }).unwrap().keys;
+        let list = |w: &mut World, page, per_page| {
+            kv_list(w, pb::KvListRequest { page, per_page })
+                .unwrap()
+                .keys
+        };
         assert_eq!(list(&mut w, 0, 3), ["a", "b", "c"]);
         assert_eq!(list(&mut w, 1, 3), ["d"]);
         assert!(list(&mut w, 2, 3).is_empty());
-        assert!(kv_list(&mut w, pb::KvListRequest { page: -1, per_page: 3 }).is_err());
+        assert!(
+            kv_list(
+                &mut w,
+                pb::KvListRequest {
+                    page: -1,
+                    per_page: 3
+                }
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn keys_are_validated() {
         let mut w = world();
-        let err = kv_set(&mut w, pb::KvSetRequest { key: String::new(), value: b"x".to_vec() }).unwrap_err();
+        let err = kv_set(
+            &mut w,
+            pb::KvSetRequest {
+                key: String::new(),
+                value: b"x".to_vec(),
+            },
+        )
+        .unwrap_err();
         assert_eq!(err.status_code, 400);
         let long = "k".repeat(MAX_KEY_CHARS + 1);
-        assert!(kv_set(&mut w, pb::KvSetRequest { key: long, value: b"x".to_vec() }).is_err());
+        assert!(
+            kv_set(
+                &mut w,
+                pb::KvSetRequest {
+                    key: long,
+                    value: b"x".to_vec()
+                }
+            )
+            .is_err()
+        );
     }
 }

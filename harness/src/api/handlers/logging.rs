@@ -27,7 +27,9 @@ fn keep(world: &mut World, level: &'static str, message: String, pairs: Vec<pb::
                     let wrapped = prost_types::Struct {
                         fields: [("v".to_owned(), value)].into(),
                     };
-                    wire::struct_to_json(&wrapped).remove("v").unwrap_or_default()
+                    wire::struct_to_json(&wrapped)
+                        .remove("v")
+                        .unwrap_or_default()
                 })
                 .unwrap_or_default();
             (pair.key, value)
@@ -40,7 +42,10 @@ fn keep(world: &mut World, level: &'static str, message: String, pairs: Vec<pb::
     });
 }
 
-fn log_debug(world: &mut World, request: pb::LogDebugRequest) -> HandlerResult<pb::LogDebugResponse> {
+fn log_debug(
+    world: &mut World,
+    request: pb::LogDebugRequest,
+) -> HandlerResult<pb::LogDebugResponse> {
     keep(world, "debug", request.msg, request.key_value_pairs);
     Ok(pb::LogDebugResponse { error: None })
 }
@@ -55,7 +60,10 @@ fn log_warn(world: &mut World, request: pb::LogWarnRequest) -> HandlerResult<pb:
     Ok(pb::LogWarnResponse { error: None })
 }
 
-fn log_error(world: &mut World, request: pb::LogErrorRequest) -> HandlerResult<pb::LogErrorResponse> {
+fn log_error(
+    world: &mut World,
+    request: pb::LogErrorRequest,
+) -> HandlerResult<pb::LogErrorResponse> {
     keep(world, "error", request.msg, request.key_value_pairs);
     Ok(pb::LogErrorResponse { error: None })
 }

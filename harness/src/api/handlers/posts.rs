@@ -18,7 +18,11 @@ pub fn register(registry: &mut Registry) {
 }
 
 fn post_missing(location: &str, post_id: &str) -> ApiError {
-    ApiError::not_found(location, "app.post.get.app_error", format!("no post with id {post_id:?}"))
+    ApiError::not_found(
+        location,
+        "app.post.get.app_error",
+        format!("no post with id {post_id:?}"),
+    )
 }
 
 fn channel_missing(location: &str, channel_id: &str) -> ApiError {
@@ -29,7 +33,11 @@ fn channel_missing(location: &str, channel_id: &str) -> ApiError {
     )
 }
 
-fn live_post<'w>(world: &'w mut World, location: &str, post_id: &str) -> HandlerResult<&'w mut pb::Post> {
+fn live_post<'w>(
+    world: &'w mut World,
+    location: &str,
+    post_id: &str,
+) -> HandlerResult<&'w mut pb::Post> {
     world
         .posts
         .get_mut(post_id)
@@ -37,7 +45,10 @@ fn live_post<'w>(world: &'w mut World, location: &str, post_id: &str) -> Handler
         .ok_or_else(|| post_missing(location, post_id))
 }
 
-fn create_post(world: &mut World, request: pb::CreatePostRequest) -> HandlerResult<pb::CreatePostResponse> {
+fn create_post(
+    world: &mut World,
+    request: pb::CreatePostRequest,
+) -> HandlerResult<pb::CreatePostResponse> {
     let mut post = request.post.unwrap_or_default();
     if !world.channels.contains_key(&post.channel_id) {
         return Err(channel_missing("CreatePost", &post.channel_id));
@@ -51,15 +62,24 @@ fn create_post(world: &mut World, request: pb::CreatePostRequest) -> HandlerResu
         channel.total_msg_count += 1;
     }
     world.posts.insert(post.id.clone(), post.clone());
-    Ok(pb::CreatePostResponse { error: None, post: Some(post) })
+    Ok(pb::CreatePostResponse {
+        error: None,
+        post: Some(post),
+    })
 }
 
 fn get_post(world: &mut World, request: pb::GetPostRequest) -> HandlerResult<pb::GetPostResponse> {
     let post = live_post(world, "GetPost", &request.post_id)?.clone();
-    Ok(pb::GetPostResponse { error: None, post: Some(post) })
+    Ok(pb::GetPostResponse {
+        error: None,
+        post: Some(post),
+    })
 }
 
-fn update_post(world: &mut World, request: pb::UpdatePostRequest) -> HandlerResult<pb::UpdatePostResponse> {
+fn update_post(
+    world: &mut World,
+    request: pb::UpdatePostRequest,
+) -> HandlerResult<pb::UpdatePostResponse> {
     let mut post = request.post.unwrap_or_default();
     let now = world.now_millis();
     let existing = live_post(world, "UpdatePost", &post.id)?;
@@ -68,10 +88,16 @@ fn update_post(world: &mut World, request: pb::UpdatePostRequest) -> HandlerResu
     post.update_at = now;
     post.edit_at = now;
     *existing = post.clone();
-    Ok(pb::UpdatePostResponse { error: None, post: Some(post) })
+    Ok(pb::UpdatePostResponse {
+        error: None,
+        post: Some(post),
+    })
 }
 
-fn delete_post(world: &mut World, request: pb::DeletePostRequest) -> HandlerResult<pb::DeletePostResponse> {
+fn delete_post(
+    world: &mut World,
+    request: pb::DeletePostRequest,
+) -> HandlerResult<pb::DeletePostResponse> {
     let now = world.now_millis();
     live_post(world, "DeletePost", &request.post_id)?.delete_at = now;
     Ok(pb::DeletePostResponse { error: None })
@@ -84,7 +110,10 @@ fn get_posts_for_channel(
     if !world.channels.contains_key(&request.channel_id) {
         return Err(channel_missing("GetPostsForChannel", &request.channel_id));
     }
-    let (page, per_page) = (request.page.max(0) as usize, request.per_page.max(0) as usize);
+    let (page, per_page) = (
+        request.page.max(0) as usize,
+        request.per_page.max(0) as usize,
+    );
     let mut posts: Vec<&pb::Post> = world
         .posts
         .values()
@@ -93,14 +122,24 @@ fn get_posts_for_channel(
     // Newest first; ids break ties between posts of the same millisecond.
     posts.sort_by(|a, b| b.create_at.cmp(&a.create_at).then(b.id.cmp(&a.id)));
     let total = posts.len();
-    let page_posts: Vec<&pb::Post> = posts.into_iter().skip(page * per_page).take(per_page).collect();
+    let page_posts: Vec<&pb::Post> = posts
+        .into_iter()
+        .skip(page * per_page)
+        .take(per_page)
+        .collect();
     let list = pb::PostList {
         order: page_posts.iter().map(|post| post.id.clone()).collect(),
-        posts: page_posts.iter().map(|post| (post.id.clone(), (*post).clone())).collect(),
+        posts: page_posts
+            .iter()
+            .map(|post| (post.id.clone(), (*post).clone()))
+            .collect(),
         has_next: (page + 1) * per_page < total,
         ..Default::default()
     };
-    Ok(pb::GetPostsForChannelResponse { error: None, post_list: Some(list) })
+    Ok(pb::GetPostsForChannelResponse {
+        error: None,
+        post_list: Some(list),
+    })
 }
 
 #[cfg(test)]
@@ -112,7 +151,13 @@ mod tests {
     }
 
     fn town_square(world: &World) -> String {
-        world.channels.values().find(|c| c.name == "town-square").unwrap().id.clone()
+        world
+            .channels
+            .values()
+            .find(|c| c.name == "town-square")
+            .unwrap()
+            .id
+            .clone()
     }
 
     #[test]
@@ -121,34 +166,88 @@ mod tests {
         let channel_id = town_square(&w);
         let mut ids = Vec::new();
         for message in ["one", "two", "three"] {
-            let post = pb::Post { channel_id: channel_id.clone(), message: message.into(), ..Default::default() };
-            ids.push(create_post(&mut w, pb::CreatePostRequest { post: Some(post) }).unwrap().post.unwrap().id);
+            let post = pb::Post {
+                channel_id: channel_id.clone(),
+                message: message.into(),
+                ..Default::default()
+            };
+            ids.push(
+                create_post(&mut w, pb::CreatePostRequest { post: Some(post) })
+                    .unwrap()
+                    .post
+                    .unwrap()
+                    .id,
+            );
         }
         let list = |w: &mut World, page, per_page| {
-            get_posts_for_channel(w, pb::GetPostsForChannelRequest { channel_id: channel_id.clone(), page, per_page })
-                .unwrap()
-                .post_list
-                .unwrap()
+            get_posts_for_channel(
+                w,
+                pb::GetPostsForChannelRequest {
+                    channel_id: channel_id.clone(),
+                    page,
+                    per_page,
+                },
+            )
+            .unwrap()
+            .post_list
+            .unwrap()
         };
         let first = list(&mut w, 0, 2);
         assert_eq!(first.order, [ids[2].clone(), ids[1].clone()]);
         assert!(first.has_next);
         assert_eq!(list(&mut w, 1, 2).order, [ids[0].clone()]);
-        delete_post(&mut w, pb::DeletePostRequest { post_id: ids[2].clone() }).unwrap();
+        delete_post(
+            &mut w,
+            pb::DeletePostRequest {
+                post_id: ids[2].clone(),
+            },
+        )
+        .unwrap();
         assert_eq!(list(&mut w, 0, 10).order.len(), 2);
-        let err = get_post(&mut w, pb::GetPostRequest { post_id: ids[2].clone() }).unwrap_err();
-        assert_eq!((err.status_code, err.id.as_str()), (404, "app.post.get.app_error"));
+        let err = get_post(
+            &mut w,
+            pb::GetPostRequest {
+                post_id: ids[2].clone(),
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.status_code, err.id.as_str()),
+            (404, "app.post.get.app_error")
+        );
     }
 
     #[test]
     fn a_post_needs_an_existing_channel_and_edits_keep_creation_time() {
         let mut w = world();
-        let bad = pb::Post { channel_id: "nope".into(), ..Default::default() };
-        assert_eq!(create_post(&mut w, pb::CreatePostRequest { post: Some(bad) }).unwrap_err().status_code, 404);
-        let post = pb::Post { channel_id: town_square(&w), message: "a".into(), ..Default::default() };
-        let created = create_post(&mut w, pb::CreatePostRequest { post: Some(post) }).unwrap().post.unwrap();
-        let edited = pb::Post { message: "b".into(), create_at: 1, ..created.clone() };
-        let updated = update_post(&mut w, pb::UpdatePostRequest { post: Some(edited) }).unwrap().post.unwrap();
+        let bad = pb::Post {
+            channel_id: "nope".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            create_post(&mut w, pb::CreatePostRequest { post: Some(bad) })
+                .unwrap_err()
+                .status_code,
+            404
+        );
+        let post = pb::Post {
+            channel_id: town_square(&w),
+            message: "a".into(),
+            ..Default::default()
+        };
+        let created = create_post(&mut w, pb::CreatePostRequest { post: Some(post) })
+            .unwrap()
+            .post
+            .unwrap();
+        let edited = pb::Post {
+            message: "b".into(),
+            create_at: 1,
+            ..created.clone()
+        };
+        let updated = update_post(&mut w, pb::UpdatePostRequest { post: Some(edited) })
+            .unwrap()
+            .post
+            .unwrap();
         assert_eq!(updated.create_at, created.create_at);
         assert_eq!(updated.message, "b");
         assert!(updated.edit_at >= created.create_at);

@@ -25,7 +25,10 @@ fn missing(location: &str, what: &str) -> ApiError {
     )
 }
 
-fn create_user(world: &mut World, request: pb::CreateUserRequest) -> HandlerResult<pb::CreateUserResponse> {
+fn create_user(
+    world: &mut World,
+    request: pb::CreateUserRequest,
+) -> HandlerResult<pb::CreateUserResponse> {
     let mut user = request.user.unwrap_or_default();
     if user.username.is_empty() || user.email.is_empty() {
         return Err(ApiError::invalid(
@@ -50,7 +53,10 @@ fn create_user(world: &mut World, request: pb::CreateUserRequest) -> HandlerResu
         user.roles = "system_user".to_owned();
     }
     world.users.insert(user.id.clone(), user.clone());
-    Ok(pb::CreateUserResponse { error: None, user: Some(user) })
+    Ok(pb::CreateUserResponse {
+        error: None,
+        user: Some(user),
+    })
 }
 
 fn get_user(world: &mut World, request: pb::GetUserRequest) -> HandlerResult<pb::GetUserResponse> {
@@ -59,7 +65,10 @@ fn get_user(world: &mut World, request: pb::GetUserRequest) -> HandlerResult<pb:
         .get(&request.user_id)
         .cloned()
         .ok_or_else(|| missing("GetUser", &format!("with id {:?}", request.user_id)))?;
-    Ok(pb::GetUserResponse { error: None, user: Some(user) })
+    Ok(pb::GetUserResponse {
+        error: None,
+        user: Some(user),
+    })
 }
 
 fn get_user_by_email(
@@ -72,7 +81,10 @@ fn get_user_by_email(
         .find(|user| user.email.eq_ignore_ascii_case(&request.email))
         .cloned()
         .ok_or_else(|| missing("GetUserByEmail", &format!("with email {:?}", request.email)))?;
-    Ok(pb::GetUserByEmailResponse { error: None, user: Some(user) })
+    Ok(pb::GetUserByEmailResponse {
+        error: None,
+        user: Some(user),
+    })
 }
 
 fn get_user_by_username(
@@ -86,10 +98,16 @@ fn get_user_by_username(
             format!("could not find the user with username {:?}", request.name),
         )
     })?;
-    Ok(pb::GetUserByUsernameResponse { error: None, user: Some(user) })
+    Ok(pb::GetUserByUsernameResponse {
+        error: None,
+        user: Some(user),
+    })
 }
 
-fn update_user(world: &mut World, request: pb::UpdateUserRequest) -> HandlerResult<pb::UpdateUserResponse> {
+fn update_user(
+    world: &mut World,
+    request: pb::UpdateUserRequest,
+) -> HandlerResult<pb::UpdateUserResponse> {
     let mut user = request.user.unwrap_or_default();
     let now = world.now_millis();
     let existing = world
@@ -99,10 +117,16 @@ fn update_user(world: &mut World, request: pb::UpdateUserRequest) -> HandlerResu
     user.create_at = existing.create_at;
     user.update_at = now;
     *existing = user.clone();
-    Ok(pb::UpdateUserResponse { error: None, user: Some(user) })
+    Ok(pb::UpdateUserResponse {
+        error: None,
+        user: Some(user),
+    })
 }
 
-fn delete_user(world: &mut World, request: pb::DeleteUserRequest) -> HandlerResult<pb::DeleteUserResponse> {
+fn delete_user(
+    world: &mut World,
+    request: pb::DeleteUserRequest,
+) -> HandlerResult<pb::DeleteUserResponse> {
     let now = world.now_millis();
     let user = world
         .users

@@ -1,0 +1,233 @@
+//! The console reporter: a line per case as it finishes, the details of
+//! each failure (mismatches, wire transcript, plugin output), and a summary.
+
+use std::io::Write;
+
+use crate::{
+    launch::{CapturedLine, RunningPlugin},
+    run::{CaseReport, Outcome, Progress, RunReport, StepOutcome, WireEvent},
+    suite::Suite,
+};
+
+use super::format_duration;
+
+/// Writes human-readable progress and results to `out`.
+pub struct Console<W: Write> {
+    out: W,
+    launched: bool,
+}
+
+impl<W: Write> Console<W> {
+    pub fn new(out: W) -> Self {
+        Console {
+            out,
+            launched: false,
+        }
+    }
+
+    /// The summary after the run: counts, failures again, API usage, and
+    /// the launch failure if there was one.
+    pub fn summary(&mut self, report: &RunReport) {
+        let out = &mut self.out;
+        let passed = report.count(Outcome::is_passed);
+        let failed = report.count(Outcome::is_failed);
+        let not_run = report.count(Outcome::is_not_run);
+        if let Some(failure) = &report.launch_failure {
+            let _ = writeln!(
+                out,
+                "\nerror: the plugin could not be started (suite {}):",
+                failure.suite
+            );
+            for line in failure.message.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+            write_output_tail(out, &failure.output_tail);
+        }
+        let _ = writeln!(out, "------------");
+        let _ = writeln!(
+            out,
+            "{:>12} [{:>10}] {} cases run: {passed} passed, {failed} failed, {not_run} not run",
+            "Summary",
+            format_duration(report.duration),
+            passed + failed,
+        );
+        for case in report.cases().filter(|case| !case.outcome.is_passed()) {
+            let status = if case.outcome.is_failed() {
+                "FAIL"
+            } else {
+                "NOT RUN"
+            };
+            let _ = writeln!(out, "{status:>12} {}", case.full_name());
+        }
+        for suite in &report.suites {
+            for note in &suite.notes {
+                let _ = writeln!(out, "{:>12} {}: {note}", "NOTE", suite.name);
+            }
+        }
+        let api = &report.api;
+        let _ = write!(
+            out,
+            "{:>12} {} calls; coverage: {} of {} methods modelled",
+            "API", api.calls, api.modelled, api.total
+        );
+        if !api.not_modelled_calls.is_empty() {
+            let list: Vec<String> = api
+                .not_modelled_calls
+                .iter()
+                .map(|(m, n)| format!("{m} ({n})"))
+                .collect();
+            let _ = write!(out, "; called but not modelled: {}", list.join(", "));
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{passed} passed, {failed} failed, {not_run} not run");
+    }
+}
+
+impl<W: Write> Progress for Console<W> {
+    fn suite_started(&mut self, suite: &Suite, plugin: &RunningPlugin) {
+        if !self.launched {
+            self.launched = true;
+            let _ = writeln!(
+                self.out,
+                "{:>12} pid {} in {}: {}",
+                "Launched",
+                plugin.process.pid(),
+                format_duration(plugin.time_to_handshake),
+                plugin.handshake.line
+            );
+            let _ = writeln!(
+                self.out,
+                "{:>12} {} hooks: {}",
+                "Implements",
+                plugin.implemented.len(),
+                plugin.implemented.join(", ")
+            );
+        }
+        let _ = writeln!(
+            self.out,
+            "{:>12} {} ({} cases) from {}",
+            "Running",
+            suite.name,
+            suite.cases.len(),
+            suite.origin
+        );
+    }
+
+    fn case_finished(&mut self, case: &CaseReport) {
+        let out = &mut self.out;
+        let status = match &case.outcome {
+            Outcome::Passed => "PASS",
+            Outcome::Failed => "FAIL",
+            Outcome::NotRun { .. } => "NOT RUN",
+        };
+        let _ = writeln!(
+            out,
+            "{status:>12} [{:>10}] {}",
+            format_duration(case.duration),
+            case.full_name()
+        );
+        if let Outcome::NotRun { reason } = &case.outcome {
+            let _ = writeln!(out, "{:>12} {reason}", "");
+        }
+        for step in &case.steps {
+            if step.outcome == StepOutcome::NotImplemented {
+                let _ = writeln!(
+                    out,
+                    "{:>12} step {} skipped: {}",
+                    "",
+                    step.index,
+                    step.detail.as_deref().unwrap_or("")
+                );
+            }
+        }
+        if !case.outcome.is_failed() {
+            return;
+        }
+        for step in case
+            .steps
+            .iter()
+            .filter(|step| step.outcome == StepOutcome::Failed)
+        {
+            let _ = writeln!(
+                out,
+                "  --- step {}: {} ({})",
+                step.index, step.label, step.location
+            );
+            for mismatch in &step.mismatches {
+                let _ = writeln!(out, "      {}:", mismatch.field);
+                let _ = writeln!(out, "        expected: {}", mismatch.expected);
+                let _ = writeln!(out, "          actual: {}", mismatch.actual);
+            }
+            if let Some(detail) = &step.detail {
+                let _ = writeln!(out, "      ({detail})");
+            }
+        }
+        if !case.transcript.is_empty() {
+            let _ = writeln!(out, "  --- wire transcript (time since run start)");
+            for event in &case.transcript {
+                write_event(out, event);
+            }
+        }
+        write_output_tail(out, &case.output_tail);
+        let _ = writeln!(out);
+    }
+}
+
+fn write_event(out: &mut impl Write, event: &WireEvent) {
+    let compact = |value: &serde_json::Value| {
+        let text = value.to_string();
+        if text.len() > 400 {
+            format!("{}…", &text[..text.floor_char_boundary(400)])
+        } else {
+            text
+        }
+    };
+    match event {
+        WireEvent::Hook(hook) => {
+            let _ = writeln!(
+                out,
+                "      {:>10}  server → plugin  {} {}",
+                format_duration(hook.at),
+                hook.hook,
+                compact(&hook.request)
+            );
+            let response = hook.response.as_ref().map(compact).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "      {:>10}  server ← plugin  {} {} {response}",
+                format_duration(hook.at + hook.duration),
+                hook.hook,
+                hook.status
+            );
+        }
+        WireEvent::Api(call) => {
+            let answer = match &call.outcome {
+                crate::api::ApiOutcome::Response { response } => compact(response),
+                crate::api::ApiOutcome::Status { code, message } => format!("{code}: {message}"),
+                crate::api::ApiOutcome::NotModelled => "not modelled by the harness".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "      {:>10}  plugin → API     {} {} → {answer}",
+                format_duration(call.at),
+                call.method,
+                compact(&call.request)
+            );
+        }
+    }
+}
+
+fn write_output_tail(out: &mut impl Write, lines: &[CapturedLine]) {
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  --- plugin output (last {} lines)", lines.len());
+    for line in lines {
+        let stream = match line.stream {
+            crate::launch::Stream::Stdout => "stdout",
+            crate::launch::Stream::Stderr => "stderr",
+        };
+        let cut = if line.truncated { " [line cut]" } else { "" };
+        let _ = writeln!(out, "      {stream} | {}{cut}", line.text);
+    }
+}

@@ -1,0 +1,489 @@
+//! Executing suites against a plugin: one plugin process and one fresh
+//! Plugin API world per suite, cases in order, every step checked, and a
+//! time-ordered transcript of the wire for each failed case.
+
+mod results;
+
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
+
+use tonic_health::pb::health_check_response::ServingStatus;
+
+pub use results::{
+    ApiUsage, CaseReport, HookEvent, LaunchFailureReport, Outcome, PluginInfo, RunReport,
+    StepOutcome, StepReport, SuiteReport, WireEvent,
+};
+
+use crate::{
+    api::{ApiOutcome, ApiServer, Seed, World},
+    check::{self, Mismatch},
+    launch::{self, LaunchOptions, PluginTarget, RunningPlugin, Runtime},
+    suite::{Action, Activation, Case, CaseFilter, HookStep, Step, Suite},
+    wire,
+};
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub launch: LaunchOptions,
+    /// Deadline of each hook call unless a step sets its own.
+    pub deadline: Duration,
+    /// Time the plugin gets to exit after SIGTERM.
+    pub grace: Duration,
+    pub filter: CaseFilter,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            launch: LaunchOptions::default(),
+            deadline: crate::hooks::DEFAULT_DEADLINE,
+            grace: Duration::from_secs(5),
+            filter: CaseFilter::default(),
+        }
+    }
+}
+
+/// Told about progress as it happens, so a console can print as it goes.
+pub trait Progress {
+    fn suite_started(&mut self, _suite: &Suite, _plugin: &RunningPlugin) {}
+    fn case_finished(&mut self, _case: &CaseReport) {}
+}
+
+/// A progress sink that ignores everything.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// Runs `suites` against the plugin at `target`. Never fails: a plugin
+/// that cannot start ends the run with `launch_failure` set and every
+/// result gathered until then kept.
+pub async fn run(
+    target: &PluginTarget,
+    suites: &[Suite],
+    options: &RunOptions,
+    progress: &mut dyn Progress,
+) -> RunReport {
+    let started = Instant::now();
+    let mut report = RunReport {
+        plugin: PluginInfo {
+            id: target.id.clone(),
+            dir: target.dir.clone(),
+            runtime: match target.runtime {
+                Runtime::Python => "python",
+                Runtime::Native => "native",
+            },
+            handshake: None,
+            time_to_handshake: None,
+            implemented: Vec::new(),
+        },
+        suites: Vec::new(),
+        launch_failure: None,
+        api: ApiUsage::default(),
+        duration: Duration::ZERO,
+    };
+    let mut not_modelled: BTreeMap<String, usize> = BTreeMap::new();
+    for suite in suites {
+        let cases: Vec<&Case> = suite
+            .cases
+            .iter()
+            .filter(|case| options.filter.selects(&suite.name, &case.name))
+            .collect();
+        if cases.is_empty() {
+            continue;
+        }
+        match run_suite(
+            target,
+            suite,
+            &cases,
+            options,
+            started,
+            progress,
+            &mut report,
+        )
+        .await
+        {
+            Ok(session) => {
+                report.api.calls += session.api_calls;
+                for method in session.not_modelled {
+                    *not_modelled.entry(method).or_default() += 1;
+                }
+                report.suites.push(session.report);
+            }
+            Err(failure) => {
+                report.launch_failure = Some(failure);
+                break;
+            }
+        }
+    }
+    report.api.modelled = crate::api::modelled_methods().len();
+    report.api.total = mm_plugin_proto::api_service().methods().len();
+    report.api.not_modelled_calls = not_modelled.into_iter().collect();
+    report.duration = started.elapsed();
+    report
+}
+
+struct SuiteOutcome {
+    report: SuiteReport,
+    api_calls: usize,
+    not_modelled: Vec<String>,
+}
+
+/// The plugin and API server of one suite.
+struct Session {
+    plugin: RunningPlugin,
+    api: ApiServer,
+    epoch: Instant,
+    shut_down: bool,
+    deadline: Duration,
+    grace: Duration,
+}
+
+async fn run_suite(
+    target: &PluginTarget,
+    suite: &Suite,
+    cases: &[&Case],
+    options: &RunOptions,
+    epoch: Instant,
+    progress: &mut dyn Progress,
+    report: &mut RunReport,
+) -> Result<SuiteOutcome, LaunchFailureReport> {
+    let failure = |input_error: bool, message: String| LaunchFailureReport {
+        suite: suite.name.clone(),
+        input_error,
+        message,
+        output_tail: Vec::new(),
+    };
+    let world = build_world(target, suite).map_err(|message| failure(true, message))?;
+    let api = ApiServer::start(world, epoch).await.map_err(|err| {
+        failure(
+            false,
+            format!("could not start the Plugin API server: {err}"),
+        )
+    })?;
+    let plugin = launch::launch(target, &api.addr().to_string(), &options.launch)
+        .await
+        .map_err(|launch_failure| LaunchFailureReport {
+            suite: suite.name.clone(),
+            input_error: false,
+            message: launch_failure.error.to_string(),
+            output_tail: launch_failure.output_tail,
+        })?;
+    if report.plugin.handshake.is_none() {
+        report.plugin.handshake = Some(plugin.handshake.line.clone());
+        report.plugin.time_to_handshake = Some(plugin.time_to_handshake);
+        report.plugin.implemented = plugin.implemented.clone();
+    }
+    progress.suite_started(suite, &plugin);
+    let mut session = Session {
+        plugin,
+        api,
+        epoch,
+        shut_down: false,
+        deadline: options.deadline,
+        grace: options.grace,
+    };
+    let mut notes = Vec::new();
+    let activation_failure = if suite.activation == Activation::Auto {
+        session.lifecycle_hook("OnActivate").await.err()
+    } else {
+        None
+    };
+    let mut case_reports = Vec::new();
+    for case in cases {
+        let case_report = match &activation_failure {
+            Some(reason) => not_run(
+                suite,
+                case,
+                format!("the plugin failed to activate: {reason}"),
+            ),
+            None => session.run_case(suite, case).await,
+        };
+        progress.case_finished(&case_report);
+        case_reports.push(case_report);
+    }
+    if let Some(reason) = &activation_failure {
+        notes.push(format!("OnActivate failed: {reason}"));
+    }
+    let exit = if session.shut_down {
+        None
+    } else {
+        if suite.activation == Activation::Auto && activation_failure.is_none() {
+            if let Err(reason) = session.lifecycle_hook("OnDeactivate").await {
+                notes.push(format!("OnDeactivate failed: {reason}"));
+            }
+        }
+        let termination = session.plugin.process.terminate(session.grace).await;
+        notes.extend(
+            check::check_termination(&termination)
+                .into_iter()
+                .map(|m| format!("at teardown the plugin did not exit cleanly: {}", m.actual)),
+        );
+        Some(describe_termination(&termination))
+    };
+    session.plugin.process.settle_output().await;
+    let calls = session.api.calls().since(0);
+    let outcome = SuiteOutcome {
+        api_calls: calls.len(),
+        not_modelled: calls
+            .iter()
+            .filter(|call| call.outcome == ApiOutcome::NotModelled)
+            .map(|call| call.method.clone())
+            .collect(),
+        report: SuiteReport {
+            name: suite.name.clone(),
+            origin: suite.origin.to_string(),
+            cases: case_reports,
+            exit,
+            notes,
+            output_tail: session.plugin.process.output().tail(None, 40),
+        },
+    };
+    session.api.stop().await;
+    Ok(outcome)
+}
+
+fn build_world(target: &PluginTarget, suite: &Suite) -> Result<World, String> {
+    let (seed, origin): (Seed, String) = match &suite.world {
+        Some(path) => (
+            World::load_seed(path).map_err(|err| err.to_string())?,
+            path.display().to_string(),
+        ),
+        None => (World::default_seed(), "<built-in default world>".to_owned()),
+    };
+    World::from_seed(
+        &seed,
+        &target.id,
+        &target.dir.display().to_string(),
+        &origin,
+    )
+    .map_err(|err| err.to_string())
+}
+
+fn not_run(suite: &Suite, case: &Case, reason: String) -> CaseReport {
+    CaseReport {
+        suite: suite.name.clone(),
+        name: case.name.clone(),
+        location: case.location.to_string(),
+        outcome: Outcome::NotRun { reason },
+        duration: Duration::ZERO,
+        steps: Vec::new(),
+        transcript: Vec::new(),
+        output_tail: Vec::new(),
+    }
+}
+
+fn describe_termination(termination: &launch::Termination) -> String {
+    match termination {
+        launch::Termination::Exited { status, after } => {
+            format!(
+                "{status} {} after SIGTERM",
+                humantime::format_duration(Duration::from_millis(after.as_millis() as u64))
+            )
+        }
+        launch::Termination::Killed { grace } => {
+            format!(
+                "killed with SIGKILL after a {} grace period",
+                humantime::format_duration(*grace)
+            )
+        }
+    }
+}
+
+impl Session {
+    /// Calls a lifecycle hook if the plugin implements it; an error status
+    /// or an `AppError` is an error.
+    async fn lifecycle_hook(&mut self, hook: &str) -> Result<(), String> {
+        if !self.plugin.implements(hook) {
+            return Ok(());
+        }
+        let step = HookStep {
+            hook: hook.to_owned(),
+            request: bytes::Bytes::new(),
+            request_json: serde_json::json!({}),
+            expect: Default::default(),
+            deadline: None,
+        };
+        let (mismatches, _, _) = self.call_hook(&step).await;
+        match mismatches.first() {
+            None => Ok(()),
+            Some(mismatch) => Err(mismatch.actual.clone()),
+        }
+    }
+
+    async fn run_case(&mut self, suite: &Suite, case: &Case) -> CaseReport {
+        let started = Instant::now();
+        let first_call = self.api.calls().len();
+        let mut hook_events = Vec::new();
+        let mut steps = Vec::new();
+        for (index, step) in case.steps.iter().enumerate() {
+            let step_report = self.run_step(index, step, &mut hook_events).await;
+            let failed = step_report.outcome == StepOutcome::Failed;
+            steps.push(step_report);
+            if failed {
+                break;
+            }
+        }
+        let failed = steps.iter().any(|step| step.outcome == StepOutcome::Failed);
+        let (transcript, output_tail) = if failed {
+            let mut events: Vec<WireEvent> = hook_events.into_iter().map(WireEvent::Hook).collect();
+            events.extend(
+                self.api
+                    .calls()
+                    .since(first_call)
+                    .into_iter()
+                    .map(WireEvent::Api),
+            );
+            events.sort_by_key(WireEvent::at);
+            (events, self.plugin.process.output().tail(None, 10))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        CaseReport {
+            suite: suite.name.clone(),
+            name: case.name.clone(),
+            location: case.location.to_string(),
+            outcome: if failed {
+                Outcome::Failed
+            } else {
+                Outcome::Passed
+            },
+            duration: started.elapsed(),
+            steps,
+            transcript,
+            output_tail,
+        }
+    }
+
+    async fn run_step(
+        &mut self,
+        index: usize,
+        step: &Step,
+        hook_events: &mut Vec<HookEvent>,
+    ) -> StepReport {
+        let started = Instant::now();
+        let (outcome, mismatches, detail) = match &step.action {
+            _ if self.shut_down => (
+                StepOutcome::Failed,
+                vec![Mismatch::new(
+                    "plugin",
+                    "a running plugin",
+                    "shut down by an earlier step",
+                )],
+                None,
+            ),
+            Action::Handshake => {
+                let handshake = &self.plugin.handshake;
+                (
+                    StepOutcome::Passed,
+                    Vec::new(),
+                    Some(format!("{:?} at {}", handshake.line, handshake.address)),
+                )
+            }
+            Action::Health => {
+                let mismatches = match self.plugin.health(self.deadline).await {
+                    Ok(ServingStatus::Serving) => Vec::new(),
+                    Ok(status) => vec![Mismatch::new("health", "SERVING", format!("{status:?}"))],
+                    Err(status) => vec![Mismatch::new("health", "SERVING", status_text(&status))],
+                };
+                (verdict(&mismatches), mismatches, None)
+            }
+            Action::Implemented { includes } => {
+                let mismatches = match self.plugin.hooks.implemented(self.deadline).await {
+                    Ok(names) => check::check_implemented(&names, includes),
+                    Err(status) => vec![Mismatch::new(
+                        "Implemented",
+                        "a list of hook names",
+                        status_text(&status),
+                    )],
+                };
+                let detail = format!(
+                    "{} hooks: {}",
+                    self.plugin.implemented.len(),
+                    self.plugin.implemented.join(", ")
+                );
+                (verdict(&mismatches), mismatches, Some(detail))
+            }
+            Action::Hook(hook) if !self.plugin.implements(&hook.hook) => (
+                StepOutcome::NotImplemented,
+                Vec::new(),
+                Some(format!(
+                    "{} is not in Implemented(); the server would not call it",
+                    hook.hook
+                )),
+            ),
+            Action::Hook(hook) => {
+                let (mismatches, event, _) = self.call_hook(hook).await;
+                hook_events.push(event);
+                (verdict(&mismatches), mismatches, None)
+            }
+            Action::Shutdown { grace } => {
+                let termination = self
+                    .plugin
+                    .process
+                    .terminate(grace.unwrap_or(self.grace))
+                    .await;
+                self.shut_down = true;
+                let mismatches = check::check_termination(&termination);
+                (
+                    verdict(&mismatches),
+                    mismatches,
+                    Some(describe_termination(&termination)),
+                )
+            }
+        };
+        StepReport {
+            index,
+            label: step.action.label().to_owned(),
+            location: step.location.to_string(),
+            outcome,
+            duration: started.elapsed(),
+            mismatches,
+            detail,
+        }
+    }
+
+    async fn call_hook(
+        &mut self,
+        step: &HookStep,
+    ) -> (Vec<Mismatch>, HookEvent, Option<serde_json::Value>) {
+        let method = mm_plugin_proto::hooks_service()
+            .methods()
+            .find(|m| m.name() == step.hook)
+            .expect("suites only name hooks of the protocol");
+        let deadline = step.deadline.unwrap_or(self.deadline);
+        let at = self.epoch.elapsed();
+        let started = Instant::now();
+        let answer = self
+            .plugin
+            .hooks
+            .call(&step.hook, step.request.clone(), deadline)
+            .await;
+        let duration = started.elapsed();
+        let verdict = check::check_hook(&step.expect, &method.output(), &answer);
+        let event = HookEvent {
+            hook: step.hook.clone(),
+            at,
+            duration,
+            request: step.request_json.clone(),
+            status: match &answer {
+                Ok(_) => "OK".to_owned(),
+                Err(status) => status_text(status),
+            },
+            response: verdict.response.clone(),
+        };
+        (verdict.mismatches, event, verdict.response)
+    }
+}
+
+fn verdict(mismatches: &[Mismatch]) -> StepOutcome {
+    if mismatches.is_empty() {
+        StepOutcome::Passed
+    } else {
+        StepOutcome::Failed
+    }
+}
+
+fn status_text(status: &tonic::Status) -> String {
+    format!("{}: {}", wire::code_name(status.code()), status.message())
+}

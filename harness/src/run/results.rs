@@ -1,0 +1,175 @@
+//! What a run produces: per suite, per case, per step, with the wire
+//! transcript of every failed case. Serializable as is, for `--json`.
+
+use std::{path::PathBuf, time::Duration};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{api::ApiCall, check::Mismatch, launch::CapturedLine, report::serialize_duration};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub plugin: PluginInfo,
+    pub suites: Vec<SuiteReport>,
+    /// Set when a launch failed; no suite after it ran.
+    pub launch_failure: Option<LaunchFailureReport>,
+    pub api: ApiUsage,
+    #[serde(serialize_with = "serialize_duration")]
+    pub duration: Duration,
+}
+
+impl RunReport {
+    pub fn cases(&self) -> impl Iterator<Item = &CaseReport> {
+        self.suites.iter().flat_map(|suite| &suite.cases)
+    }
+
+    pub fn count(&self, outcome: fn(&Outcome) -> bool) -> usize {
+        self.cases().filter(|case| outcome(&case.outcome)).count()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginInfo {
+    pub id: String,
+    pub dir: PathBuf,
+    pub runtime: &'static str,
+    /// From the first successful launch.
+    pub handshake: Option<String>,
+    #[serde(serialize_with = "crate::report::serialize_optional_duration")]
+    pub time_to_handshake: Option<Duration>,
+    pub implemented: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LaunchFailureReport {
+    pub suite: String,
+    /// Bad input (exit 2) rather than a plugin that cannot start (exit 3).
+    pub input_error: bool,
+    pub message: String,
+    pub output_tail: Vec<CapturedLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteReport {
+    pub name: String,
+    pub origin: String,
+    pub cases: Vec<CaseReport>,
+    /// How the plugin process ended after the suite.
+    pub exit: Option<String>,
+    /// Problems around the cases (e.g. an unclean exit at teardown).
+    pub notes: Vec<String>,
+    /// The end of what the plugin wrote to stderr (and stdout after the handshake).
+    pub output_tail: Vec<CapturedLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    pub suite: String,
+    pub name: String,
+    /// `file:line:column` of the case.
+    pub location: String,
+    pub outcome: Outcome,
+    #[serde(serialize_with = "serialize_duration")]
+    pub duration: Duration,
+    pub steps: Vec<StepReport>,
+    /// Every hook call and API call of the case, in time order; kept for
+    /// failed cases only.
+    pub transcript: Vec<WireEvent>,
+    /// The plugin's last output lines when the case failed.
+    pub output_tail: Vec<CapturedLine>,
+}
+
+impl CaseReport {
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.suite, self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    /// Not run, and why.
+    NotRun {
+        reason: String,
+    },
+}
+
+impl Outcome {
+    pub fn is_passed(&self) -> bool {
+        matches!(self, Outcome::Passed)
+    }
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Outcome::Failed)
+    }
+    pub fn is_not_run(&self) -> bool {
+        matches!(self, Outcome::NotRun { .. })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub index: usize,
+    pub label: String,
+    pub location: String,
+    pub outcome: StepOutcome,
+    #[serde(serialize_with = "serialize_duration")]
+    pub duration: Duration,
+    pub mismatches: Vec<Mismatch>,
+    /// A line of context (e.g. the handshake line, the health status).
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Passed,
+    Failed,
+    /// The hook is not in `Implemented()`: the server would not call it.
+    NotImplemented,
+}
+
+/// One message exchange on the wire, in either direction.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "direction", rename_all = "snake_case")]
+pub enum WireEvent {
+    /// Server → plugin.
+    Hook(HookEvent),
+    /// Plugin → server.
+    Api(ApiCall),
+}
+
+impl WireEvent {
+    pub fn at(&self) -> Duration {
+        match self {
+            WireEvent::Hook(event) => event.at,
+            WireEvent::Api(call) => call.at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HookEvent {
+    pub hook: String,
+    #[serde(serialize_with = "serialize_duration")]
+    pub at: Duration,
+    #[serde(serialize_with = "serialize_duration")]
+    pub duration: Duration,
+    pub request: Value,
+    /// `OK`, or the status name and message.
+    pub status: String,
+    pub response: Option<Value>,
+}
+
+/// How the plugin used the Plugin API over the run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ApiUsage {
+    pub calls: usize,
+    /// Methods the harness models, out of the protocol's total.
+    pub modelled: usize,
+    pub total: usize,
+    /// Methods called that the harness does not model, with call counts.
+    pub not_modelled_calls: Vec<(String, usize)>,
+}
