@@ -10,6 +10,8 @@ use std::{
 
 use serde::Deserialize;
 
+use crate::suite::strip_serde_position as strip_position;
+
 /// File names the server looks for in a plugin bundle, in order.
 pub const MANIFEST_NAMES: [&str; 3] = ["plugin.json", "plugin.yaml", "plugin.yml"];
 
@@ -74,11 +76,21 @@ impl Manifest {
     }
 
     fn parse_json(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
-        serde_json::from_str(text).map_err(|err| ManifestError::Syntax {
-            path: path.to_owned(),
-            line: err.line(),
-            column: err.column(),
-            message: strip_position(&err.to_string()),
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+            let field = err.path().to_string();
+            let err = err.into_inner();
+            let message = strip_position(&err.to_string());
+            ManifestError::Syntax {
+                path: path.to_owned(),
+                line: err.line(),
+                column: err.column(),
+                message: if field == "." {
+                    message
+                } else {
+                    format!("{field}: {message}")
+                },
+            }
         })
     }
 
@@ -148,15 +160,6 @@ fn go_platform() -> String {
     format!("{os}-{arch}")
 }
 
-/// serde's messages end in " at line L column C"; the position is printed
-/// separately, in `file:line:column` form.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,7 +220,7 @@ mod tests {
         let path = write(
             &dir,
             "plugin.json",
-            "{\n  \"id\": \"x\",\n  \"server\": [1]\n}",
+            "{\n  \"id\": \"x\",\n  \"server\": \"main\"\n}",
         );
         let err = Manifest::load(&path).unwrap_err();
         let text = err.to_string();
@@ -226,7 +229,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("plugin.json:3:"), "{text}");
-        assert!(text.contains("expected struct ServerManifest"), "{text}");
+        assert!(
+            text.contains("server: invalid type: string \"main\", expected struct ServerManifest"),
+            "{text}"
+        );
     }
 
     #[test]

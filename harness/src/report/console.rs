@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::{
-    launch::{CapturedLine, RunningPlugin},
+    launch::{CapturedLine, PluginTarget, RunningPlugin, Runtime},
     run::{CaseReport, Outcome, Progress, RunReport, StepOutcome, WireEvent},
     suite::Suite,
 };
@@ -65,6 +65,10 @@ impl<W: Write> Console<W> {
             }
         }
         let api = &report.api;
+        if report.suites.is_empty() {
+            let _ = writeln!(out, "{passed} passed, {failed} failed, {not_run} not run");
+            return;
+        }
         let _ = write!(
             out,
             "{:>12} {} calls; coverage: {} of {} methods modelled",
@@ -84,6 +88,21 @@ impl<W: Write> Console<W> {
 }
 
 impl<W: Write> Progress for Console<W> {
+    fn run_started(&mut self, target: &PluginTarget) {
+        let runtime = match target.runtime {
+            Runtime::Python => "Python",
+            Runtime::Native => "native",
+        };
+        let _ = writeln!(
+            self.out,
+            "{:>12} {} ({runtime}, {}) in {}",
+            "Plugin",
+            target.id,
+            target.executable.display(),
+            target.dir.display()
+        );
+    }
+
     fn suite_started(&mut self, suite: &Suite, plugin: &RunningPlugin) {
         if !self.launched {
             self.launched = true;

@@ -47,6 +47,7 @@ impl Default for RunOptions {
 
 /// Told about progress as it happens, so a console can print as it goes.
 pub trait Progress {
+    fn run_started(&mut self, _target: &PluginTarget) {}
     fn suite_started(&mut self, _suite: &Suite, _plugin: &RunningPlugin) {}
     fn case_finished(&mut self, _case: &CaseReport) {}
 }
@@ -73,6 +74,7 @@ pub async fn run(
                 Runtime::Python => "python",
                 Runtime::Native => "native",
             },
+            pid: None,
             handshake: None,
             time_to_handshake: None,
             implemented: Vec::new(),
@@ -83,6 +85,7 @@ pub async fn run(
         duration: Duration::ZERO,
     };
     let mut not_modelled: BTreeMap<String, usize> = BTreeMap::new();
+    progress.run_started(target);
     for suite in suites {
         let cases: Vec<&Case> = suite
             .cases
@@ -170,6 +173,7 @@ async fn run_suite(
             output_tail: launch_failure.output_tail,
         })?;
     if report.plugin.handshake.is_none() {
+        report.plugin.pid = Some(plugin.process.pid());
         report.plugin.handshake = Some(plugin.handshake.line.clone());
         report.plugin.time_to_handshake = Some(plugin.time_to_handshake);
         report.plugin.implemented = plugin.implemented.clone();
@@ -208,10 +212,11 @@ async fn run_suite(
     let exit = if session.shut_down {
         None
     } else {
-        if suite.activation == Activation::Auto && activation_failure.is_none() {
-            if let Err(reason) = session.lifecycle_hook("OnDeactivate").await {
-                notes.push(format!("OnDeactivate failed: {reason}"));
-            }
+        if suite.activation == Activation::Auto
+            && activation_failure.is_none()
+            && let Err(reason) = session.lifecycle_hook("OnDeactivate").await
+        {
+            notes.push(format!("OnDeactivate failed: {reason}"));
         }
         let termination = session.plugin.process.terminate(session.grace).await;
         notes.extend(

@@ -34,7 +34,9 @@ pub struct PluginInfo {
     pub id: String,
     pub dir: PathBuf,
     pub runtime: &'static str,
-    /// From the first successful launch.
+    /// From the first successful launch: its process id (also the id of
+    /// its process group) and handshake line.
+    pub pid: Option<u32>,
     pub handshake: Option<String>,
     #[serde(serialize_with = "crate::report::serialize_optional_duration")]
     pub time_to_handshake: Option<Duration>,

@@ -480,7 +480,8 @@ mod tests {
         let (line, column, message) = error_of(
             "{\"name\": \"s\", \"cases\": [\n  {\"name\": \"c\", \"steps\": [\n    {\"hook\": \"OnActivte\"}]}]}",
         );
-        assert_eq!((line, column), (3, 24), "{message}");
+        // serde_json points just past the offending string.
+        assert_eq!((line, column), (3, 25), "{message}");
         assert!(
             message.contains(
                 "cases[0].steps[0].hook: unknown hook `OnActivte`, did you mean `OnActivate`?"

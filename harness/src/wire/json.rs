@@ -53,7 +53,7 @@ pub fn encode_from_json(descriptor: &MessageDescriptor, text: &str) -> Result<By
     )
     .and_then(|message| deserializer.end().map(|()| message))
     .map_err(|err| JsonError {
-        message: strip_position(&err.to_string()),
+        message: crate::suite::strip_serde_position(&err.to_string()),
         line: err.line(),
         column: err.column(),
     })?;
@@ -75,13 +75,6 @@ pub fn struct_to_json(value: &prost_types::Struct) -> serde_json::Map<String, Va
     match decode_to_json(&descriptor, &value.encode_to_vec()) {
         Ok(Value::Object(object)) => object,
         _ => serde_json::Map::new(),
-    }
-}
-
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
     }
 }
 
