@@ -140,7 +140,7 @@ async fn state_is_consistent_across_calls() {
         .into_inner()
         .post_list
         .unwrap();
-    assert_eq!(listed.order, [created.id.clone()]);
+    assert_eq!(listed.order, std::slice::from_ref(&created.id));
     assert_eq!(listed.posts[&created.id].message, "hello");
     assert_eq!(server.world().posts.len(), 1);
     server.stop().await;
