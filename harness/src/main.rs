@@ -5,10 +5,11 @@ use std::{ffi::OsString, path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use harness::{
+    check::SnapshotMode,
     launch::{LaunchOptions, PluginTarget},
     report::Console,
     run::{self, RunOptions},
-    suite::{self, CaseFilter},
+    suite::{self, CaseFilter, KnownFailing},
 };
 
 /// Exit codes, as documented in the README.
@@ -66,6 +67,18 @@ struct RunArgs {
     /// Also write the full results as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Cases known to fail, as `suite/case` globs, one per line: they do not fail the run, and pass unexpectedly if they pass.
+    #[arg(long, value_name = "FILE")]
+    known_failing: Option<PathBuf>,
+    /// Accept every snapshot as it is now (new and changed ones are written).
+    #[arg(long, conflicts_with = "ci")]
+    update_snapshots: bool,
+    /// CI mode: new or changed snapshots fail (candidates go to .snap.new). Also on when CI=true.
+    #[arg(long)]
+    ci: bool,
     /// Arguments passed on to the plugin executable.
     #[arg(last = true, value_name = "PLUGIN_ARGS")]
     plugin_args: Vec<OsString>,
@@ -110,20 +123,12 @@ async fn run_command(args: RunArgs) -> u8 {
         }
     };
     let (target, suites, options) = prepared;
-    let mut console = Console::new(std::io::stdout());
+    let mut console = Console::new(std::io::stdout(), Some(args.plugin.display().to_string()));
     let report = run::run(&target, &suites, &options, &mut console).await;
     console.summary(&report);
-    if let Some(path) = &args.json {
-        let written = serde_json::to_vec_pretty(&report)
-            .map_err(anyhow::Error::from)
-            .and_then(|json| {
-                std::fs::write(path, json)
-                    .with_context(|| format!("cannot write {}", path.display()))
-            });
-        if let Err(err) = written {
-            eprintln!("error: {err:#}");
-            return exit::BAD_INPUT;
-        }
+    if let Err(err) = write_outputs(&args, &report) {
+        eprintln!("error: {err:#}");
+        return exit::BAD_INPUT;
     }
     match &report.launch_failure {
         Some(failure) if failure.input_error => exit::BAD_INPUT,
@@ -131,6 +136,20 @@ async fn run_command(args: RunArgs) -> u8 {
         None if report.count(run::Outcome::is_failed) > 0 => exit::FAILED,
         None => exit::PASSED,
     }
+}
+
+/// The machine-readable outputs asked for, written whatever the results.
+fn write_outputs(args: &RunArgs, report: &run::RunReport) -> anyhow::Result<()> {
+    let write = |path: &PathBuf, contents: Vec<u8>| {
+        std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+    };
+    if let Some(path) = &args.json {
+        write(path, serde_json::to_vec_pretty(report)?)?;
+    }
+    if let Some(path) = &args.junit {
+        write(path, harness::report::junit_xml(report).into_bytes())?;
+    }
+    Ok(())
 }
 
 fn prepare(args: &RunArgs) -> anyhow::Result<(PluginTarget, Vec<suite::Suite>, RunOptions)> {
@@ -157,6 +176,19 @@ fn prepare(args: &RunArgs) -> anyhow::Result<(PluginTarget, Vec<suite::Suite>, R
         deadline: args.timeout,
         grace: args.grace,
         filter,
+        snapshots: if args.update_snapshots {
+            SnapshotMode::Update
+        } else if args.ci || std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
+        {
+            SnapshotMode::Ci
+        } else {
+            SnapshotMode::Local
+        },
+        known_failing: args
+            .known_failing
+            .as_deref()
+            .map(KnownFailing::load)
+            .transpose()?,
     };
     Ok((target, suites, options))
 }

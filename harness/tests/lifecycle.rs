@@ -10,7 +10,7 @@ fn rust_reference_passes_the_lifecycle_suite() {
     let plugin = fixture("rust-reference");
     let (code, output) = harness_run(&[plugin.to_str().unwrap()]);
     assert_eq!(code, 0, "{output}");
-    assert!(output.contains("7 passed, 0 failed, 0 not run"), "{output}");
+    assert!(output.contains("7 passed, 0 failed, 0 skipped"), "{output}");
     assert!(output.contains("Implements 41 hooks"), "{output}");
     for case in [
         "handshake",
@@ -40,7 +40,7 @@ fn hello_python_passes_the_lifecycle_suite() {
         json.path().to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{output}");
-    assert!(output.contains("7 passed, 0 failed, 0 not run"), "{output}");
+    assert!(output.contains("7 passed, 0 failed, 0 skipped"), "{output}");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(json.path()).unwrap()).unwrap();
     assert_eq!(report["plugin"]["runtime"], "python");

@@ -2,13 +2,19 @@
 //! protocol rules that hold for every plugin. Each failed check is a
 //! [`Mismatch`] naming the field, what was expected and what came back.
 
+mod consequence;
 mod hook;
 mod json_match;
+mod redact;
 mod rules;
+mod snapshot;
 
-pub use hook::{HookVerdict, check_hook};
+pub use consequence::{Consequence, DISMISS_POST, Family, consequence};
+pub use hook::{HookExchange, HookVerdict, check_hook};
 pub use json_match::partial_match;
+pub use redact::Selector;
 pub use rules::{check_implemented, check_termination};
+pub use snapshot::{SnapshotMode, SnapshotOutcome, check_snapshot, snapshot_path, stale_snapshots};
 
 use serde::Serialize;
 

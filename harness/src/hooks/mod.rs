@@ -123,17 +123,7 @@ pub fn is_known_hook(name: &str) -> bool {
 
 /// The closest hook name to a misspelt one, for "did you mean".
 pub fn closest_hook(name: &str) -> Option<String> {
-    hook_names()
-        .into_iter()
-        .map(|candidate| {
-            (
-                strsim::damerau_levenshtein(&name.to_lowercase(), &candidate.to_lowercase()),
-                candidate,
-            )
-        })
-        .filter(|(distance, candidate)| *distance <= candidate.len() / 3 + 1)
-        .min()
-        .map(|(_, candidate)| candidate)
+    crate::wire::closest_name(name, hook_names())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::{
     launch::{CapturedLine, PluginTarget, RunningPlugin, Runtime},
     run::{CaseReport, Outcome, Progress, RunReport, StepOutcome, WireEvent},
-    suite::Suite,
+    suite::{Origin, Suite},
 };
 
 use super::format_duration;
@@ -15,22 +15,31 @@ use super::format_duration;
 pub struct Console<W: Write> {
     out: W,
     launched: bool,
+    /// The plugin as the user named it, for replay commands.
+    plugin_arg: Option<String>,
+    suite_origin: Option<Origin>,
 }
 
 impl<W: Write> Console<W> {
-    pub fn new(out: W) -> Self {
+    /// `plugin_arg` is the plugin as the user named it; with it, each
+    /// failure ends with the command that replays just that case.
+    pub fn new(out: W, plugin_arg: Option<String>) -> Self {
         Console {
             out,
             launched: false,
+            plugin_arg,
+            suite_origin: None,
         }
     }
 
     /// The summary after the run: counts, failures again, API usage, and
-    /// the launch failure if there was one.
+    /// the launch failure if there was one. Its last line is
+    /// `N passed, N failed, N skipped`, the closing line CI systems read.
     pub fn summary(&mut self, report: &RunReport) {
         let out = &mut self.out;
         let passed = report.count(Outcome::is_passed);
         let failed = report.count(Outcome::is_failed);
+        let known_failing = report.count(Outcome::is_known_failing);
         let not_run = report.count(Outcome::is_not_run);
         if let Some(failure) = &report.launch_failure {
             let _ = writeln!(
@@ -46,18 +55,22 @@ impl<W: Write> Console<W> {
         let _ = writeln!(out, "------------");
         let _ = writeln!(
             out,
-            "{:>12} [{:>10}] {} cases run: {passed} passed, {failed} failed, {not_run} not run",
+            "{:>12} [{:>10}] {} cases run: {passed} passed, {failed} failed, {known_failing} known failing; {not_run} not run",
             "Summary",
             format_duration(report.duration),
-            passed + failed,
+            passed + failed + known_failing,
         );
         for case in report.cases().filter(|case| !case.outcome.is_passed()) {
-            let status = if case.outcome.is_failed() {
-                "FAIL"
-            } else {
-                "NOT RUN"
+            let status = match case.outcome {
+                Outcome::Failed => "FAIL",
+                Outcome::UnexpectedPass => "XPASS",
+                Outcome::KnownFailing => "XFAIL",
+                _ => "NOT RUN",
             };
             let _ = writeln!(out, "{status:>12} {}", case.full_name());
+        }
+        for path in &report.stale_snapshots {
+            let _ = writeln!(out, "{:>12} {} (no step uses it)", "STALE", path.display());
         }
         for suite in &report.suites {
             for note in &suite.notes {
@@ -65,8 +78,12 @@ impl<W: Write> Console<W> {
             }
         }
         let api = &report.api;
+        let closing = format!(
+            "{passed} passed, {failed} failed, {} skipped",
+            known_failing + not_run
+        );
         if report.suites.is_empty() {
-            let _ = writeln!(out, "{passed} passed, {failed} failed, {not_run} not run");
+            let _ = writeln!(out, "{closing}");
             return;
         }
         let _ = write!(
@@ -83,7 +100,7 @@ impl<W: Write> Console<W> {
             let _ = write!(out, "; called but not modelled: {}", list.join(", "));
         }
         let _ = writeln!(out);
-        let _ = writeln!(out, "{passed} passed, {failed} failed, {not_run} not run");
+        let _ = writeln!(out, "{closing}");
     }
 }
 
@@ -122,6 +139,7 @@ impl<W: Write> Progress for Console<W> {
                 plugin.implemented.join(", ")
             );
         }
+        self.suite_origin = Some(suite.origin.clone());
         let _ = writeln!(
             self.out,
             "{:>12} {} ({} cases) from {}",
@@ -137,6 +155,8 @@ impl<W: Write> Progress for Console<W> {
         let status = match &case.outcome {
             Outcome::Passed => "PASS",
             Outcome::Failed => "FAIL",
+            Outcome::KnownFailing => "XFAIL",
+            Outcome::UnexpectedPass => "XPASS",
             Outcome::NotRun { .. } => "NOT RUN",
         };
         let _ = writeln!(
@@ -145,8 +165,18 @@ impl<W: Write> Progress for Console<W> {
             format_duration(case.duration),
             case.full_name()
         );
-        if let Outcome::NotRun { reason } = &case.outcome {
-            let _ = writeln!(out, "{:>12} {reason}", "");
+        match &case.outcome {
+            Outcome::NotRun { reason } => {
+                let _ = writeln!(out, "{:>12} {reason}", "");
+            }
+            Outcome::UnexpectedPass => {
+                let _ = writeln!(
+                    out,
+                    "{:>12} listed as known to fail, but passed: remove it from the list",
+                    ""
+                );
+            }
+            _ => {}
         }
         for step in &case.steps {
             if step.outcome == StepOutcome::NotImplemented {
@@ -158,38 +188,99 @@ impl<W: Write> Progress for Console<W> {
                     step.detail.as_deref().unwrap_or("")
                 );
             }
+            for warning in &step.warnings {
+                let _ = writeln!(
+                    out,
+                    "{:>12} step {} ({}): {warning}",
+                    "WARN", step.index, step.label
+                );
+            }
         }
-        if !case.outcome.is_failed() {
+        if case.transcript.is_empty()
+            && !case
+                .steps
+                .iter()
+                .any(|step| step.outcome == StepOutcome::Failed)
+        {
             return;
         }
-        for step in case
-            .steps
-            .iter()
-            .filter(|step| step.outcome == StepOutcome::Failed)
-        {
-            let _ = writeln!(
-                out,
-                "  --- step {}: {} ({})",
-                step.index, step.label, step.location
-            );
-            for mismatch in &step.mismatches {
-                let _ = writeln!(out, "      {}:", mismatch.field);
-                let _ = writeln!(out, "        expected: {}", mismatch.expected);
-                let _ = writeln!(out, "          actual: {}", mismatch.actual);
-            }
-            if let Some(detail) = &step.detail {
-                let _ = writeln!(out, "      ({detail})");
-            }
+        let replay = self.replay_command(case);
+        let out = &mut self.out;
+        let _ = write!(out, "{}", failure_details(case));
+        if let Some(replay) = replay {
+            let _ = writeln!(out, "  --- replay only this case:\n      {replay}");
         }
-        if !case.transcript.is_empty() {
-            let _ = writeln!(out, "  --- wire transcript (time since run start)");
-            for event in &case.transcript {
-                write_event(out, event);
-            }
-        }
-        write_output_tail(out, &case.output_tail);
         let _ = writeln!(out);
     }
+}
+
+impl<W: Write> Console<W> {
+    fn replay_command(&self, case: &CaseReport) -> Option<String> {
+        let plugin = self.plugin_arg.as_deref()?;
+        let suite = match &self.suite_origin {
+            Some(Origin::File(path)) => {
+                format!(" --suite {}", shell_quote(&path.display().to_string()))
+            }
+            _ => String::new(),
+        };
+        Some(format!(
+            "harness run {}{suite} --filter {}",
+            shell_quote(plugin),
+            shell_quote(&case.full_name())
+        ))
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Everything a reader needs to understand a failed case: the failing step
+/// and where it is written, each mismatch, a snapshot diff, the wire
+/// transcript and the plugin's last output.
+pub fn failure_details(case: &CaseReport) -> String {
+    let mut out = Vec::new();
+    for step in case
+        .steps
+        .iter()
+        .filter(|step| step.outcome == StepOutcome::Failed)
+    {
+        let _ = writeln!(
+            out,
+            "  --- step {}: {} ({})",
+            step.index, step.label, step.location
+        );
+        for mismatch in &step.mismatches {
+            let _ = writeln!(out, "      {}:", mismatch.field);
+            let _ = writeln!(out, "        expected: {}", mismatch.expected);
+            let _ = writeln!(out, "          actual: {}", mismatch.actual);
+        }
+        if let Some(diff) = &step.diff {
+            for line in diff.lines() {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+        if let Some(detail) = &step.detail {
+            let _ = writeln!(out, "      ({detail})");
+        }
+    }
+    if !case.transcript.is_empty() {
+        let _ = writeln!(out, "  --- wire transcript (time since run start)");
+        for event in &case.transcript {
+            write_event(&mut out, event);
+        }
+    }
+    write_output_tail(&mut out, &case.output_tail);
+    String::from_utf8(out).expect("the details are written as UTF-8")
 }
 
 fn write_event(out: &mut impl Write, event: &WireEvent) {

@@ -1,13 +1,15 @@
 //! Turning a [`RunReport`](crate::run::RunReport) into something to read:
-//! the console (as results arrive) and JSON.
+//! the console (as results arrive), JSON and JUnit XML.
 
 mod console;
+mod junit;
 
 use std::time::Duration;
 
 use serde::Serializer;
 
-pub use console::Console;
+pub use console::{Console, failure_details};
+pub use junit::junit_xml;
 
 /// Durations are written as seconds (a float with microsecond resolution).
 pub fn serialize_duration<S: Serializer>(

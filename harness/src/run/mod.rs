@@ -16,11 +16,13 @@ pub use results::{
     StepOutcome, StepReport, SuiteReport, WireEvent,
 };
 
+use serde_json::Value;
+
 use crate::{
-    api::{ApiOutcome, ApiServer, Seed, World},
-    check::{self, Mismatch},
+    api::{ApiCall, ApiOutcome, ApiServer, Seed, World},
+    check::{self, HookExchange, Mismatch, Selector, SnapshotMode, SnapshotOutcome},
     launch::{self, LaunchOptions, PluginTarget, RunningPlugin, Runtime},
-    suite::{Action, Activation, Case, CaseFilter, HookStep, Step, Suite},
+    suite::{Action, Activation, Case, CaseFilter, HookStep, KnownFailing, Origin, Step, Suite},
     wire,
 };
 
@@ -32,6 +34,8 @@ pub struct RunOptions {
     /// Time the plugin gets to exit after SIGTERM.
     pub grace: Duration,
     pub filter: CaseFilter,
+    pub snapshots: SnapshotMode,
+    pub known_failing: Option<KnownFailing>,
 }
 
 impl Default for RunOptions {
@@ -41,6 +45,8 @@ impl Default for RunOptions {
             deadline: crate::hooks::DEFAULT_DEADLINE,
             grace: Duration::from_secs(5),
             filter: CaseFilter::default(),
+            snapshots: SnapshotMode::default(),
+            known_failing: None,
         }
     }
 }
@@ -82,6 +88,7 @@ pub async fn run(
         suites: Vec::new(),
         launch_failure: None,
         api: ApiUsage::default(),
+        stale_snapshots: Vec::new(),
         duration: Duration::ZERO,
     };
     let mut not_modelled: BTreeMap<String, usize> = BTreeMap::new();
@@ -107,6 +114,15 @@ pub async fn run(
         .await
         {
             Ok(session) => {
+                if cases.len() == suite.cases.len()
+                    && let Origin::File(path) = &suite.origin
+                {
+                    report.stale_snapshots.extend(check::stale_snapshots(
+                        path,
+                        &suite.name,
+                        &session.snapshots,
+                    ));
+                }
                 report.api.calls += session.api_calls;
                 for method in session.not_modelled {
                     *not_modelled.entry(method).or_default() += 1;
@@ -130,16 +146,19 @@ struct SuiteOutcome {
     report: SuiteReport,
     api_calls: usize,
     not_modelled: Vec<String>,
+    /// Snapshot files the suite's steps used.
+    snapshots: Vec<std::path::PathBuf>,
 }
 
 /// The plugin and API server of one suite.
-struct Session {
+struct Session<'s> {
+    suite: &'s Suite,
+    options: &'s RunOptions,
     plugin: RunningPlugin,
     api: ApiServer,
     epoch: Instant,
     shut_down: bool,
-    deadline: Duration,
-    grace: Duration,
+    snapshots: Vec<std::path::PathBuf>,
 }
 
 async fn run_suite(
@@ -180,12 +199,13 @@ async fn run_suite(
     }
     progress.suite_started(suite, &plugin);
     let mut session = Session {
+        suite,
+        options,
         plugin,
         api,
         epoch,
         shut_down: false,
-        deadline: options.deadline,
-        grace: options.grace,
+        snapshots: Vec::new(),
     };
     let mut notes = Vec::new();
     let activation_failure = if suite.activation == Activation::Auto {
@@ -201,7 +221,7 @@ async fn run_suite(
                 case,
                 format!("the plugin failed to activate: {reason}"),
             ),
-            None => session.run_case(suite, case).await,
+            None => session.run_case(case).await,
         };
         progress.case_finished(&case_report);
         case_reports.push(case_report);
@@ -218,7 +238,7 @@ async fn run_suite(
         {
             notes.push(format!("OnDeactivate failed: {reason}"));
         }
-        let termination = session.plugin.process.terminate(session.grace).await;
+        let termination = session.plugin.process.terminate(options.grace).await;
         notes.extend(
             check::check_termination(&termination)
                 .into_iter()
@@ -229,6 +249,7 @@ async fn run_suite(
     session.plugin.process.settle_output().await;
     let calls = session.api.calls().since(0);
     let outcome = SuiteOutcome {
+        snapshots: std::mem::take(&mut session.snapshots),
         api_calls: calls.len(),
         not_modelled: calls
             .iter()
@@ -295,7 +316,7 @@ fn describe_termination(termination: &launch::Termination) -> String {
     }
 }
 
-impl Session {
+impl Session<'_> {
     /// Calls a lifecycle hook if the plugin implements it; an error status
     /// or an `AppError` is an error.
     async fn lifecycle_hook(&mut self, hook: &str) -> Result<(), String> {
@@ -308,21 +329,22 @@ impl Session {
             request_json: serde_json::json!({}),
             expect: Default::default(),
             deadline: None,
+            snapshot: None,
         };
-        let (mismatches, _, _) = self.call_hook(&step).await;
-        match mismatches.first() {
+        let call = self.call_hook(&step).await;
+        match call.verdict.mismatches.first() {
             None => Ok(()),
             Some(mismatch) => Err(mismatch.actual.clone()),
         }
     }
 
-    async fn run_case(&mut self, suite: &Suite, case: &Case) -> CaseReport {
+    async fn run_case(&mut self, case: &Case) -> CaseReport {
         let started = Instant::now();
         let first_call = self.api.calls().len();
         let mut hook_events = Vec::new();
         let mut steps = Vec::new();
         for (index, step) in case.steps.iter().enumerate() {
-            let step_report = self.run_step(index, step, &mut hook_events).await;
+            let step_report = self.run_step(case, index, step, &mut hook_events).await;
             let failed = step_report.outcome == StepOutcome::Failed;
             steps.push(step_report);
             if failed {
@@ -344,15 +366,22 @@ impl Session {
         } else {
             (Vec::new(), Vec::new())
         };
+        let listed = self
+            .options
+            .known_failing
+            .as_ref()
+            .is_some_and(|list| list.lists(&self.suite.name, &case.name));
+        let outcome = match (failed, listed) {
+            (false, false) => Outcome::Passed,
+            (true, false) => Outcome::Failed,
+            (true, true) => Outcome::KnownFailing,
+            (false, true) => Outcome::UnexpectedPass,
+        };
         CaseReport {
-            suite: suite.name.clone(),
+            suite: self.suite.name.clone(),
             name: case.name.clone(),
             location: case.location.to_string(),
-            outcome: if failed {
-                Outcome::Failed
-            } else {
-                Outcome::Passed
-            },
+            outcome,
             duration: started.elapsed(),
             steps,
             transcript,
@@ -362,101 +391,113 @@ impl Session {
 
     async fn run_step(
         &mut self,
+        case: &Case,
         index: usize,
         step: &Step,
         hook_events: &mut Vec<HookEvent>,
     ) -> StepReport {
         let started = Instant::now();
-        let (outcome, mismatches, detail) = match &step.action {
-            _ if self.shut_down => (
-                StepOutcome::Failed,
-                vec![Mismatch::new(
+        let deadline = self.options.deadline;
+        let mut report = StepReport {
+            index,
+            label: step.action.label().to_owned(),
+            location: step.location.to_string(),
+            outcome: StepOutcome::Passed,
+            duration: Duration::ZERO,
+            mismatches: Vec::new(),
+            warnings: Vec::new(),
+            detail: None,
+            diff: None,
+        };
+        match &step.action {
+            _ if self.shut_down => {
+                report.mismatches.push(Mismatch::new(
                     "plugin",
                     "a running plugin",
                     "shut down by an earlier step",
-                )],
-                None,
-            ),
+                ));
+            }
             Action::Handshake => {
                 let handshake = &self.plugin.handshake;
-                (
-                    StepOutcome::Passed,
-                    Vec::new(),
-                    Some(format!("{:?} at {}", handshake.line, handshake.address)),
-                )
+                report.detail = Some(format!("{:?} at {}", handshake.line, handshake.address));
             }
-            Action::Health => {
-                let mismatches = match self.plugin.health(self.deadline).await {
-                    Ok(ServingStatus::Serving) => Vec::new(),
-                    Ok(status) => vec![Mismatch::new("health", "SERVING", format!("{status:?}"))],
-                    Err(status) => vec![Mismatch::new("health", "SERVING", status_text(&status))],
-                };
-                (verdict(&mismatches), mismatches, None)
-            }
+            Action::Health => match self.plugin.health(deadline).await {
+                Ok(ServingStatus::Serving) => {}
+                Ok(status) => report.mismatches.push(Mismatch::new(
+                    "health",
+                    "SERVING",
+                    format!("{status:?}"),
+                )),
+                Err(status) => {
+                    report
+                        .mismatches
+                        .push(Mismatch::new("health", "SERVING", status_text(&status)))
+                }
+            },
             Action::Implemented { includes } => {
-                let mismatches = match self.plugin.hooks.implemented(self.deadline).await {
-                    Ok(names) => check::check_implemented(&names, includes),
-                    Err(status) => vec![Mismatch::new(
-                        "Implemented",
-                        "a list of hook names",
-                        status_text(&status),
-                    )],
-                };
-                let detail = format!(
+                match self.plugin.hooks.implemented(deadline).await {
+                    Ok(names) => report
+                        .mismatches
+                        .extend(check::check_implemented(&names, includes)),
+                    Err(status) => {
+                        report.mismatches.push(Mismatch::new(
+                            "Implemented",
+                            "a list of hook names",
+                            status_text(&status),
+                        ));
+                    }
+                }
+                report.detail = Some(format!(
                     "{} hooks: {}",
                     self.plugin.implemented.len(),
                     self.plugin.implemented.join(", ")
-                );
-                (verdict(&mismatches), mismatches, Some(detail))
+                ));
             }
-            Action::Hook(hook) if !self.plugin.implements(&hook.hook) => (
-                StepOutcome::NotImplemented,
-                Vec::new(),
-                Some(format!(
+            Action::Hook(hook) if !self.plugin.implements(&hook.hook) => {
+                report.outcome = StepOutcome::NotImplemented;
+                report.detail = Some(format!(
                     "{} is not in Implemented(); the server would not call it",
                     hook.hook
-                )),
-            ),
+                ));
+            }
             Action::Hook(hook) => {
-                let (mismatches, event, _) = self.call_hook(hook).await;
-                hook_events.push(event);
-                (verdict(&mismatches), mismatches, None)
+                let call = self.call_hook(hook).await;
+                report.detail = Some(format!(
+                    "server outcome: {}",
+                    call.verdict.consequence.describe()
+                ));
+                report.mismatches = call.verdict.mismatches.clone();
+                report.warnings = call.verdict.warnings.clone();
+                if let Some(name) = &hook.snapshot {
+                    self.check_snapshot(case, index, name, &call, &mut report);
+                }
+                hook_events.push(call.event);
             }
             Action::Shutdown { grace } => {
                 let termination = self
                     .plugin
                     .process
-                    .terminate(grace.unwrap_or(self.grace))
+                    .terminate(grace.unwrap_or(self.options.grace))
                     .await;
                 self.shut_down = true;
-                let mismatches = check::check_termination(&termination);
-                (
-                    verdict(&mismatches),
-                    mismatches,
-                    Some(describe_termination(&termination)),
-                )
+                report.mismatches = check::check_termination(&termination);
+                report.detail = Some(describe_termination(&termination));
             }
-        };
-        StepReport {
-            index,
-            label: step.action.label().to_owned(),
-            location: step.location.to_string(),
-            outcome,
-            duration: started.elapsed(),
-            mismatches,
-            detail,
         }
+        if report.outcome == StepOutcome::Passed && !report.mismatches.is_empty() {
+            report.outcome = StepOutcome::Failed;
+        }
+        report.duration = started.elapsed();
+        report
     }
 
-    async fn call_hook(
-        &mut self,
-        step: &HookStep,
-    ) -> (Vec<Mismatch>, HookEvent, Option<serde_json::Value>) {
+    async fn call_hook(&mut self, step: &HookStep) -> HookCall {
         let method = mm_plugin_proto::hooks_service()
             .methods()
             .find(|m| m.name() == step.hook)
             .expect("suites only name hooks of the protocol");
-        let deadline = step.deadline.unwrap_or(self.deadline);
+        let deadline = step.deadline.unwrap_or(self.options.deadline);
+        let first_call = self.api.calls().len();
         let at = self.epoch.elapsed();
         let started = Instant::now();
         let answer = self
@@ -465,7 +506,16 @@ impl Session {
             .call(&step.hook, step.request.clone(), deadline)
             .await;
         let duration = started.elapsed();
-        let verdict = check::check_hook(&step.expect, &method.output(), &answer);
+        let api_calls = self.api.calls().since(first_call);
+        let request = wire::decode_to_json(&method.input(), &step.request).unwrap_or(Value::Null);
+        let exchange = HookExchange {
+            hook: &step.hook,
+            response_type: &method.output(),
+            request: &request,
+            answer: &answer,
+            api_calls: &api_calls,
+        };
+        let verdict = check::check_hook(&step.expect, &exchange);
         let event = HookEvent {
             hook: step.hook.clone(),
             at,
@@ -476,17 +526,104 @@ impl Session {
                 Err(status) => status_text(status),
             },
             response: verdict.response.clone(),
+            outcome: verdict.consequence.describe(),
         };
-        (verdict.mismatches, event, verdict.response)
+        HookCall {
+            verdict,
+            event,
+            api_calls,
+        }
+    }
+
+    /// Compares the step's answer and API calls with its snapshot file.
+    fn check_snapshot(
+        &mut self,
+        case: &Case,
+        index: usize,
+        name: &str,
+        call: &HookCall,
+        report: &mut StepReport,
+    ) {
+        let Origin::File(suite_file) = &self.suite.origin else {
+            report.mismatches.push(Mismatch::new(
+                "snapshot",
+                "a suite read from a file",
+                "a built-in suite",
+            ));
+            return;
+        };
+        let path = check::snapshot_path(suite_file, &self.suite.name, &case.name, name);
+        self.snapshots.push(path.clone());
+        let mut content = serde_json::json!({
+            "hook": call.event.hook,
+            "status": call.event.status,
+            "response": call.event.response,
+            "outcome": call.event.outcome,
+            "api_calls": call.api_calls.iter().map(snapshot_call).collect::<Vec<_>>(),
+        });
+        for redaction in &self.suite.redactions {
+            let selector = Selector::parse(&redaction.selector)
+                .expect("selectors are checked when the suite loads");
+            selector.redact(&mut content, &redaction.replacement);
+        }
+        let text = serde_json::to_string_pretty(&content).expect("JSON values serialize");
+        let expression = format!(
+            "{}/{} step {index}: {}",
+            self.suite.name, case.name, call.event.hook
+        );
+        let source = suite_file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        match check::check_snapshot(&path, &source, &expression, &text, self.options.snapshots) {
+            Ok(SnapshotOutcome::Matched) => {}
+            Ok(SnapshotOutcome::Created) => report
+                .warnings
+                .push(format!("new snapshot written: {}", path.display())),
+            Ok(SnapshotOutcome::Updated) => report
+                .warnings
+                .push(format!("snapshot updated: {}", path.display())),
+            Ok(SnapshotOutcome::Missing { new_path }) => report.mismatches.push(Mismatch::new(
+                "snapshot",
+                format!("an accepted snapshot at {}", path.display()),
+                format!(
+                    "none (CI mode accepts no new snapshots); candidate written to {}",
+                    new_path.display()
+                ),
+            )),
+            Ok(SnapshotOutcome::Changed { diff, new_path }) => {
+                report.mismatches.push(Mismatch::new(
+                    "snapshot",
+                    format!("the content of {}", path.display()),
+                    format!(
+                        "different (diff below); new version written to {}",
+                        new_path.display()
+                    ),
+                ));
+                report.diff = Some(diff);
+            }
+            Err(err) => report.mismatches.push(Mismatch::new(
+                "snapshot",
+                format!("a readable, writable {}", path.display()),
+                err.to_string(),
+            )),
+        }
     }
 }
 
-fn verdict(mismatches: &[Mismatch]) -> StepOutcome {
-    if mismatches.is_empty() {
-        StepOutcome::Passed
-    } else {
-        StepOutcome::Failed
-    }
+/// One hook call and what it produced.
+struct HookCall {
+    verdict: check::HookVerdict,
+    event: HookEvent,
+    api_calls: Vec<ApiCall>,
+}
+
+/// An API call as a snapshot shows it: what was asked and answered, not when.
+fn snapshot_call(call: &ApiCall) -> Value {
+    serde_json::json!({
+        "method": call.method,
+        "request": call.request,
+        "outcome": call.outcome,
+    })
 }
 
 fn status_text(status: &tonic::Status) -> String {

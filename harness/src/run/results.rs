@@ -15,6 +15,8 @@ pub struct RunReport {
     /// Set when a launch failed; no suite after it ran.
     pub launch_failure: Option<LaunchFailureReport>,
     pub api: ApiUsage,
+    /// Snapshot files no step of a fully run suite refers to any more.
+    pub stale_snapshots: Vec<PathBuf>,
     #[serde(serialize_with = "serialize_duration")]
     pub duration: Duration,
 }
@@ -93,6 +95,11 @@ impl CaseReport {
 pub enum Outcome {
     Passed,
     Failed,
+    /// Failed, and listed as known to fail: does not fail the run.
+    KnownFailing,
+    /// Passed although listed as known to fail: fails the run until the
+    /// list is updated.
+    UnexpectedPass,
     /// Not run, and why.
     NotRun {
         reason: String,
@@ -103,8 +110,12 @@ impl Outcome {
     pub fn is_passed(&self) -> bool {
         matches!(self, Outcome::Passed)
     }
+    /// Whether this case fails the run.
     pub fn is_failed(&self) -> bool {
-        matches!(self, Outcome::Failed)
+        matches!(self, Outcome::Failed | Outcome::UnexpectedPass)
+    }
+    pub fn is_known_failing(&self) -> bool {
+        matches!(self, Outcome::KnownFailing)
     }
     pub fn is_not_run(&self) -> bool {
         matches!(self, Outcome::NotRun { .. })
@@ -120,8 +131,12 @@ pub struct StepReport {
     #[serde(serialize_with = "serialize_duration")]
     pub duration: Duration,
     pub mismatches: Vec<Mismatch>,
+    /// Answers the server accepts but that deserve a look.
+    pub warnings: Vec<String>,
     /// A line of context (e.g. the handshake line, the health status).
     pub detail: Option<String>,
+    /// A snapshot's unified diff, when it changed.
+    pub diff: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -163,6 +178,8 @@ pub struct HookEvent {
     /// `OK`, or the status name and message.
     pub status: String,
     pub response: Option<Value>,
+    /// What the server does with the answer.
+    pub outcome: String,
 }
 
 /// How the plugin used the Plugin API over the run.

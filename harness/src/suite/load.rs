@@ -16,8 +16,11 @@ use serde::{Deserialize, Deserializer, de::Error as _};
 use serde_json::value::RawValue;
 use tonic::Code;
 
-use super::model::{Action, Activation, Case, HookExpect, HookStep, Location, Origin, Step, Suite};
-use crate::{hooks, wire};
+use super::model::{
+    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Location, Origin,
+    OutcomeExpect, Redaction, Step, Suite, TextMatch,
+};
+use crate::{check::Family, hooks, wire};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
@@ -81,6 +84,8 @@ struct RawSuite<'a> {
     world: Option<PathBuf>,
     #[serde(default)]
     activation: Activation,
+    #[serde(default)]
+    redactions: std::collections::BTreeMap<String, String>,
     #[serde(borrow)]
     cases: Vec<&'a RawValue>,
 }
@@ -101,6 +106,7 @@ struct RawStep<'a> {
     request: Option<&'a RawValue>,
     expect: Option<RawExpect>,
     deadline: Option<DurationText>,
+    snapshot: Option<SnapshotName>,
     handshake: Option<Empty>,
     health: Option<Empty>,
     implemented: Option<RawImplemented>,
@@ -128,8 +134,154 @@ struct RawShutdown {
 #[serde(deny_unknown_fields)]
 struct RawExpect {
     status: Option<StatusName>,
-    error: Option<serde_json::Value>,
+    #[serde(default)]
+    error: ErrorField,
     response: Option<serde_json::Value>,
+    outcome: Option<OutcomeField>,
+    #[serde(default)]
+    api_calls: Vec<RawCall>,
+    #[serde(default)]
+    api_calls_in_order: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCall {
+    method: ApiMethodName,
+    request: Option<serde_json::Value>,
+    count: Option<usize>,
+}
+
+/// `"error"`: absent or `null` (no AppError), `"any"`, or an object to match.
+#[derive(Default)]
+struct ErrorField(ErrorExpect);
+
+impl<'de> Deserialize<'de> for ErrorField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Null => Ok(ErrorField(ErrorExpect::Absent)),
+            serde_json::Value::String(text) if text == "any" => Ok(ErrorField(ErrorExpect::Any)),
+            object @ serde_json::Value::Object(_) => Ok(ErrorField(ErrorExpect::Matches(object))),
+            other => Err(D::Error::custom(format!(
+                "expected null (no AppError), \"any\", or an object of AppError fields to match, found {other}"
+            ))),
+        }
+    }
+}
+
+/// `"outcome"`: `"allow"`, `"dismiss"`, `"succeed"`, or one of
+/// `{"reject": ...}`, `{"modify": {...}}`, `{"respond": {...}}`, `{"fail": {...}}`.
+struct OutcomeField(OutcomeExpect);
+
+impl<'de> Deserialize<'de> for OutcomeField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::Value;
+        let expected = "expected \"allow\", \"dismiss\", \"succeed\", or an object with one key: reject, modify, respond or fail";
+        let value = Value::deserialize(deserializer)?;
+        let outcome = match value {
+            Value::String(kind) => match kind.as_str() {
+                "allow" => OutcomeExpect::Allow,
+                "dismiss" => OutcomeExpect::Dismiss,
+                "succeed" => OutcomeExpect::Succeed,
+                other => {
+                    return Err(D::Error::custom(format!(
+                        "unknown outcome {other:?}; {expected}"
+                    )));
+                }
+            },
+            Value::Object(map) if map.len() == 1 => {
+                let (kind, detail) = map.into_iter().next().expect("one entry");
+                match (kind.as_str(), detail) {
+                    ("reject", detail) => {
+                        OutcomeExpect::Reject(text_match(detail).map_err(D::Error::custom)?)
+                    }
+                    ("modify", detail @ Value::Object(_)) => OutcomeExpect::Modify(detail),
+                    ("respond", detail @ Value::Object(_)) => OutcomeExpect::Respond(detail),
+                    ("fail", detail @ Value::Object(_)) => OutcomeExpect::Fail(detail),
+                    ("modify" | "respond" | "fail", other) => {
+                        return Err(D::Error::custom(format!(
+                            "`{kind}` takes an object of fields to match, found {other}"
+                        )));
+                    }
+                    (other, _) => {
+                        return Err(D::Error::custom(format!(
+                            "unknown outcome `{other}`; {expected}"
+                        )));
+                    }
+                }
+            }
+            other => return Err(D::Error::custom(format!("{expected}; found {other}"))),
+        };
+        Ok(OutcomeField(outcome))
+    }
+}
+
+/// A rejection reason: a string (exact), `{"contains": ...}`,
+/// `{"matches": REGEX}`, or `{}` (any reason).
+fn text_match(value: serde_json::Value) -> Result<TextMatch, String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => Ok(TextMatch::Exact(text)),
+        Value::Object(map) if map.is_empty() => Ok(TextMatch::Any),
+        Value::Object(map) if map.len() == 1 => match map.into_iter().next().expect("one entry") {
+            (key, Value::String(text)) if key == "contains" => Ok(TextMatch::Contains(text)),
+            (key, Value::String(pattern)) if key == "matches" => regex::Regex::new(&pattern)
+                .map(TextMatch::Regex)
+                .map_err(|err| format!("invalid regex {pattern:?}: {err}")),
+            (key, value) => Err(format!(
+                "expected {{\"contains\": TEXT}} or {{\"matches\": REGEX}}, found {{{key:?}: {value}}}"
+            )),
+        },
+        other => Err(format!(
+            "a reason is a string (exact), {{\"contains\": TEXT}}, {{\"matches\": REGEX}} or {{}} (any), found {other}"
+        )),
+    }
+}
+
+/// A PluginAPI method, checked while parsing.
+struct ApiMethodName(String);
+
+impl<'de> Deserialize<'de> for ApiMethodName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if wire::is_api_method(&name) {
+            return Ok(ApiMethodName(name));
+        }
+        let hint = wire::closest_api_method(&name)
+            .map(|close| format!(", did you mean `{close}`?"))
+            .unwrap_or_default();
+        Err(D::Error::custom(format!(
+            "unknown PluginAPI method `{name}`{hint}"
+        )))
+    }
+}
+
+/// `"snapshot"`: `true` (named after the step's position) or a name.
+enum SnapshotName {
+    Positional,
+    Named(String),
+}
+
+impl<'de> Deserialize<'de> for SnapshotName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Bool(true) => Ok(SnapshotName::Positional),
+            serde_json::Value::String(name) if valid_file_part(&name) => {
+                Ok(SnapshotName::Named(name))
+            }
+            other => Err(D::Error::custom(format!(
+                "expected true or a snapshot name (letters, digits, `-`, `_`, `.`), found {other}"
+            ))),
+        }
+    }
+}
+
+fn valid_file_part(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 /// A unary hook of the protocol, checked while parsing so that the error
@@ -276,6 +428,18 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
             ),
         ));
     }
+    let redactions = raw
+        .redactions
+        .into_iter()
+        .map(|(selector, replacement)| {
+            crate::check::Selector::parse(&selector)
+                .map(|_| Redaction {
+                    selector,
+                    replacement,
+                })
+                .map_err(|err| source.invalid(source.location(1, 1), format!("redactions: {err}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let world = raw.world.map(|world| match &source.origin {
         Origin::File(path) => path.parent().unwrap_or(Path::new(".")).join(world),
         Origin::Builtin(_) => world,
@@ -303,7 +467,12 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
             .iter()
             .enumerate()
             .map(|(step_index, step_raw)| {
-                parse_step(&source, step_raw, &format!("{prefix}.steps[{step_index}]"))
+                parse_step(
+                    &source,
+                    step_raw,
+                    &format!("{prefix}.steps[{step_index}]"),
+                    step_index,
+                )
             })
             .collect::<Result<_, _>>()?;
         cases.push(Case {
@@ -318,11 +487,17 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
         origin: source.origin.clone(),
         world,
         activation: raw.activation,
+        redactions,
         cases,
     })
 }
 
-fn parse_step(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Step, SuiteError> {
+fn parse_step(
+    source: &Source<'_>,
+    raw: &RawValue,
+    prefix: &str,
+    index: usize,
+) -> Result<Step, SuiteError> {
     let step: RawStep = source.parse(raw.get(), Some(raw), prefix)?;
     let location = source.start_of(raw);
     let actions = [
@@ -348,6 +523,7 @@ fn parse_step(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Step,
         step.request.is_some().then_some("request"),
         step.expect.is_some().then_some("expect"),
         step.deadline.is_some().then_some("deadline"),
+        step.snapshot.is_some().then_some("snapshot"),
     ];
     if step.hook.is_none()
         && let Some(field) = only_for_hooks.into_iter().flatten().next()
@@ -358,14 +534,18 @@ fn parse_step(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Step,
         ));
     }
     let action = if let Some(UnaryHookName(hook)) = step.hook {
-        Action::Hook(hook_step(
-            source,
+        let snapshot = step.snapshot.map(|name| match name {
+            SnapshotName::Positional => format!("step{index}"),
+            SnapshotName::Named(name) => name,
+        });
+        let parts = HookParts {
             hook,
-            step.request,
-            step.expect,
-            step.deadline,
-            prefix,
-        )?)
+            request: step.request,
+            expect: step.expect,
+            deadline: step.deadline,
+            snapshot,
+        };
+        Action::Hook(Box::new(hook_step(source, parts, prefix, &location)?))
     } else if let Some(implemented) = step.implemented {
         if let Some(unknown) = implemented
             .includes
@@ -392,14 +572,27 @@ fn parse_step(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Step,
     Ok(Step { action, location })
 }
 
-fn hook_step(
-    source: &Source<'_>,
+struct HookParts<'a> {
     hook: String,
-    request: Option<&RawValue>,
+    request: Option<&'a RawValue>,
     expect: Option<RawExpect>,
     deadline: Option<DurationText>,
+    snapshot: Option<String>,
+}
+
+fn hook_step(
+    source: &Source<'_>,
+    parts: HookParts<'_>,
     prefix: &str,
+    location: &Location,
 ) -> Result<HookStep, SuiteError> {
+    let HookParts {
+        hook,
+        request,
+        expect,
+        deadline,
+        snapshot,
+    } = parts;
     let method = mm_plugin_proto::hooks_service()
         .methods()
         .find(|m| m.name() == hook)
@@ -421,17 +614,51 @@ fn hook_step(
             (bytes, json)
         }
     };
-    let expect = expect.map_or_else(HookExpect::default, |raw| HookExpect {
-        status: raw.status.map_or(Code::Ok, |s| s.0),
-        error: raw.error,
-        response: raw.response,
-    });
+    let expect = match expect {
+        None => HookExpect::default(),
+        Some(raw) => HookExpect {
+            status: raw.status.map(|s| s.0),
+            error: raw.error.0,
+            response: raw.response,
+            outcome: raw.outcome.map(|o| o.0),
+            api_calls: raw
+                .api_calls
+                .into_iter()
+                .map(|call| CallExpect {
+                    method: call.method.0,
+                    request: call.request,
+                    count: call.count,
+                })
+                .collect(),
+            api_calls_in_order: raw.api_calls_in_order,
+        },
+    };
+    if let Some(outcome) = &expect.outcome {
+        let family = Family::of(&hook);
+        if !family.outcomes().contains(&outcome.kind()) {
+            return Err(source.invalid(
+                location.clone(),
+                format!(
+                    "{prefix}.expect.outcome: `{}` does not apply to {hook}, which can expect: {}",
+                    outcome.kind(),
+                    family.outcomes().join(", ")
+                ),
+            ));
+        }
+    }
+    if expect.error != ErrorExpect::Absent && method.output().get_field_by_name("error").is_none() {
+        return Err(source.invalid(
+            location.clone(),
+            format!("{prefix}.expect.error: {}Response has no error field", hook),
+        ));
+    }
     Ok(HookStep {
         hook,
         request: bytes,
         request_json,
         expect,
         deadline: deadline.map(|d| d.0),
+        snapshot,
     })
 }
 

@@ -3,13 +3,18 @@
 //! Requests are written in the proto3 JSON mapping, so a suite reads like
 //! the wire. See `suites/README.md` for the format.
 
+mod known_failing;
 mod load;
 mod model;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+pub use known_failing::KnownFailing;
 pub use load::{SuiteError, load_path, parse};
-pub use model::{Action, Activation, Case, HookExpect, HookStep, Location, Origin, Step, Suite};
+pub use model::{
+    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Location, Origin,
+    OutcomeExpect, Redaction, Step, Suite, TextMatch,
+};
 
 /// The suites every plugin gets, embedded in the binary.
 const BUILTIN: &[(&str, &str)] = &[("lifecycle", include_str!("../../../suites/lifecycle.json"))];

@@ -15,7 +15,18 @@ pub struct Suite {
     /// A world seed to start from instead of the default one.
     pub world: Option<PathBuf>,
     pub activation: Activation,
+    /// Replacements applied to volatile values before snapshots compare.
+    pub redactions: Vec<Redaction>,
     pub cases: Vec<Case>,
+}
+
+/// A selector (`.response.post.id`, `.api_calls[].response.post.create_at`,
+/// `..create_at` for that key at any depth) and the text that replaces
+/// what it selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redaction {
+    pub selector: String,
+    pub replacement: String,
 }
 
 /// Where a suite came from.
@@ -67,7 +78,7 @@ pub enum Action {
     /// `Implemented()`: every name known, and `includes` all present.
     Implemented { includes: Vec<String> },
     /// Call a hook.
-    Hook(HookStep),
+    Hook(Box<HookStep>),
     /// SIGTERM, and expect a clean exit within `grace`.
     Shutdown { grace: Option<Duration> },
 }
@@ -95,28 +106,114 @@ pub struct HookStep {
     pub expect: HookExpect,
     /// Overrides the run's per-call deadline.
     pub deadline: Option<Duration>,
+    /// Name of the snapshot of this step's answer and API calls, if taken.
+    pub snapshot: Option<String>,
 }
 
 /// What a hook call must answer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct HookExpect {
-    /// The gRPC status of the call.
-    pub status: Code,
-    /// The response's `error` field: `None` means no `AppError`; a value is
-    /// matched partially (only the fields written are compared).
-    pub error: Option<Value>,
+    /// The gRPC status of the call (default `OK`).
+    pub status: Option<Code>,
+    /// The response's `AppError`, for responses that have one.
+    pub error: ErrorExpect,
     /// A partial match of the whole response.
     pub response: Option<Value>,
+    /// What the server does with the answer.
+    pub outcome: Option<OutcomeExpect>,
+    /// Plugin API calls the plugin makes while the hook runs.
+    pub api_calls: Vec<CallExpect>,
+    /// The expected calls happen in the order listed.
+    pub api_calls_in_order: bool,
 }
 
-impl Default for HookExpect {
-    fn default() -> Self {
-        HookExpect {
-            status: Code::Ok,
-            error: None,
-            response: None,
+impl HookExpect {
+    pub fn status(&self) -> Code {
+        self.status.unwrap_or(Code::Ok)
+    }
+}
+
+/// Expectation on a response's `error` field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ErrorExpect {
+    /// No `AppError` (the default).
+    #[default]
+    Absent,
+    /// Anything, error or not.
+    Any,
+    /// An `AppError` matching these fields.
+    Matches(Value),
+}
+
+/// What the server does with the answer (see `check::consequence`).
+#[derive(Debug, Clone)]
+pub enum OutcomeExpect {
+    Allow,
+    Dismiss,
+    Reject(TextMatch),
+    /// The modified content matches this partially, and every field it
+    /// does not name is unchanged from the request.
+    Modify(Value),
+    /// The command's response matches this partially.
+    Respond(Value),
+    /// The `AppError` the server sees matches this partially.
+    Fail(Value),
+    Succeed,
+}
+
+impl OutcomeExpect {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OutcomeExpect::Allow => "allow",
+            OutcomeExpect::Dismiss => "dismiss",
+            OutcomeExpect::Reject(_) => "reject",
+            OutcomeExpect::Modify(_) => "modify",
+            OutcomeExpect::Respond(_) => "respond",
+            OutcomeExpect::Fail(_) => "fail",
+            OutcomeExpect::Succeed => "succeed",
         }
     }
+}
+
+/// How a text (a rejection reason) is matched.
+#[derive(Debug, Clone)]
+pub enum TextMatch {
+    Any,
+    Exact(String),
+    Contains(String),
+    Regex(regex::Regex),
+}
+
+impl TextMatch {
+    pub fn matches(&self, text: &str) -> bool {
+        match self {
+            TextMatch::Any => true,
+            TextMatch::Exact(expected) => text == expected,
+            TextMatch::Contains(part) => text.contains(part.as_str()),
+            TextMatch::Regex(regex) => regex.is_match(text),
+        }
+    }
+}
+
+impl fmt::Display for TextMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TextMatch::Any => write!(f, "any reason"),
+            TextMatch::Exact(text) => write!(f, "{text:?}"),
+            TextMatch::Contains(part) => write!(f, "a reason containing {part:?}"),
+            TextMatch::Regex(regex) => write!(f, "a reason matching /{regex}/"),
+        }
+    }
+}
+
+/// Plugin API calls a step must (or must not) cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallExpect {
+    pub method: String,
+    /// A partial match of the request.
+    pub request: Option<Value>,
+    /// Exactly this many matching calls; at least one when `None`.
+    pub count: Option<usize>,
 }
 
 /// `file:line:column` of something in a suite.

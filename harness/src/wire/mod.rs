@@ -5,10 +5,12 @@
 
 mod codec;
 mod json;
+mod names;
 mod status;
 
 pub use codec::RawCodec;
 pub use json::{
     JsonError, decode_to_json, encode_from_json, json_to_struct, message_descriptor, struct_to_json,
 };
+pub use names::{closest_api_method, closest_name, is_api_method};
 pub use status::{code_from_name, code_name, code_names};
