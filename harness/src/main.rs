@@ -43,7 +43,7 @@ enum Command {
 struct RunArgs {
     /// The plugin: a directory with plugin.json or plugin.yaml, a manifest file, or an executable.
     plugin: PathBuf,
-    /// A suite file, or a directory of them (*.json, searched recursively). Repeatable.
+    /// A suite file, or a directory of them (its *.json files). Repeatable.
     #[arg(long = "suite", value_name = "FILE|DIR")]
     suites: Vec<PathBuf>,
     /// Run only cases whose `suite/case` name matches this glob (a bare name matches a suite or a case). Repeatable.

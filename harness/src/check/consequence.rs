@@ -96,7 +96,19 @@ impl Consequence {
         }
     }
 
-    /// One line for reports.
+    /// A short line for transcripts and snapshots: the kind, with the
+    /// reason when there is one (the content itself is in the response).
+    pub fn summary(&self) -> String {
+        match self {
+            Consequence::Allow {
+                fail_open: Some(error),
+            } => format!("allow (fail open after {error})"),
+            Consequence::Reject(reason) => format!("reject with {reason:?}"),
+            other => other.kind().to_owned(),
+        }
+    }
+
+    /// One line for mismatches, with the content.
     pub fn describe(&self) -> String {
         match self {
             Consequence::Allow {

@@ -55,12 +55,15 @@ impl<W: Write> Console<W> {
         let _ = writeln!(out, "------------");
         let _ = writeln!(
             out,
-            "{:>12} [{:>10}] {} cases run: {passed} passed, {failed} failed, {known_failing} known failing; {not_run} not run",
+            "{:>12} [{:>10}] {} cases run: {passed} passed, {failed} failed, {known_failing} known failing; {not_run} skipped or not run",
             "Summary",
             format_duration(report.duration),
             passed + failed + known_failing,
         );
-        for case in report.cases().filter(|case| !case.outcome.is_passed()) {
+        let listed = |case: &&CaseReport| {
+            !case.outcome.is_passed() && !matches!(case.outcome, Outcome::Skipped { .. })
+        };
+        for case in report.cases().filter(listed) {
             let status = match case.outcome {
                 Outcome::Failed => "FAIL",
                 Outcome::UnexpectedPass => "XPASS",
@@ -157,6 +160,7 @@ impl<W: Write> Progress for Console<W> {
             Outcome::Failed => "FAIL",
             Outcome::KnownFailing => "XFAIL",
             Outcome::UnexpectedPass => "XPASS",
+            Outcome::Skipped { .. } => "SKIP",
             Outcome::NotRun { .. } => "NOT RUN",
         };
         let _ = writeln!(
@@ -166,7 +170,7 @@ impl<W: Write> Progress for Console<W> {
             case.full_name()
         );
         match &case.outcome {
-            Outcome::NotRun { reason } => {
+            Outcome::NotRun { reason } | Outcome::Skipped { reason } => {
                 let _ = writeln!(out, "{:>12} {reason}", "");
             }
             Outcome::UnexpectedPass => {
@@ -178,8 +182,9 @@ impl<W: Write> Progress for Console<W> {
             }
             _ => {}
         }
+        let skipped = matches!(case.outcome, Outcome::Skipped { .. });
         for step in &case.steps {
-            if step.outcome == StepOutcome::NotImplemented {
+            if step.outcome == StepOutcome::NotImplemented && !skipped {
                 let _ = writeln!(
                     out,
                     "{:>12} step {} skipped: {}",

@@ -39,7 +39,7 @@ pub fn junit_xml(report: &RunReport) -> String {
                         .set_description(failure_details(case));
                     status
                 }
-                Outcome::NotRun { reason } => {
+                Outcome::NotRun { reason } | Outcome::Skipped { reason } => {
                     let mut status = TestCaseStatus::skipped();
                     status.set_message(reason.as_str());
                     status

@@ -371,7 +371,20 @@ impl Session<'_> {
             .known_failing
             .as_ref()
             .is_some_and(|list| list.lists(&self.suite.name, &case.name));
+        let not_implemented: Vec<&str> = steps
+            .iter()
+            .filter(|step| step.outcome == StepOutcome::NotImplemented)
+            .map(|step| step.label.as_str())
+            .collect();
         let outcome = match (failed, listed) {
+            (false, _) if !steps.is_empty() && not_implemented.len() == steps.len() => {
+                Outcome::Skipped {
+                    reason: format!(
+                        "not implemented by the plugin: {}",
+                        not_implemented.join(", ")
+                    ),
+                }
+            }
             (false, false) => Outcome::Passed,
             (true, false) => Outcome::Failed,
             (true, true) => Outcome::KnownFailing,
@@ -464,7 +477,7 @@ impl Session<'_> {
                 let call = self.call_hook(hook).await;
                 report.detail = Some(format!(
                     "server outcome: {}",
-                    call.verdict.consequence.describe()
+                    call.verdict.consequence.summary()
                 ));
                 report.mismatches = call.verdict.mismatches.clone();
                 report.warnings = call.verdict.warnings.clone();
@@ -526,7 +539,7 @@ impl Session<'_> {
                 Err(status) => status_text(status),
             },
             response: verdict.response.clone(),
-            outcome: verdict.consequence.describe(),
+            outcome: verdict.consequence.summary(),
         };
         HookCall {
             verdict,

@@ -100,6 +100,11 @@ pub enum Outcome {
     /// Passed although listed as known to fail: fails the run until the
     /// list is updated.
     UnexpectedPass,
+    /// Every hook the case calls is missing from `Implemented()`: the
+    /// server would never call them, so there is nothing to check.
+    Skipped {
+        reason: String,
+    },
     /// Not run, and why.
     NotRun {
         reason: String,
@@ -117,8 +122,9 @@ impl Outcome {
     pub fn is_known_failing(&self) -> bool {
         matches!(self, Outcome::KnownFailing)
     }
+    /// Skipped or not run: neither passed nor failed.
     pub fn is_not_run(&self) -> bool {
-        matches!(self, Outcome::NotRun { .. })
+        matches!(self, Outcome::NotRun { .. } | Outcome::Skipped { .. })
     }
 }
 

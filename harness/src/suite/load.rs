@@ -35,7 +35,7 @@ pub enum SuiteError {
     NoSuites(PathBuf),
 }
 
-/// Loads a suite file, or every `*.json` file below a directory (sorted).
+/// Loads a suite file, or every `*.json` file in a directory (sorted).
 pub fn load_path(path: &Path) -> Result<Vec<Suite>, SuiteError> {
     let read_error = |source| SuiteError::Read {
         path: path.to_owned(),
@@ -63,12 +63,12 @@ pub fn load_path(path: &Path) -> Result<Vec<Suite>, SuiteError> {
         .collect()
 }
 
+/// The `*.json` files directly in `dir`. Not below it: a suite directory
+/// keeps its world seeds and snapshots in subdirectories.
 fn collect_json_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.is_dir() {
-            collect_json_files(&path, files)?;
-        } else if path.extension().is_some_and(|ext| ext == "json") {
+        if path.is_file() && path.extension().is_some_and(|ext| ext == "json") {
             files.push(path);
         }
     }
