@@ -73,6 +73,7 @@ pub async fn run(
 ) -> RunReport {
     let started = Instant::now();
     let mut report = RunReport {
+        schema: results::REPORT_SCHEMA,
         plugin: PluginInfo {
             id: target.id.clone(),
             dir: target.dir.clone(),

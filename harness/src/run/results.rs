@@ -10,6 +10,8 @@ use crate::{api::ApiCall, check::Mismatch, launch::CapturedLine, report::seriali
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// Names this document's format; bumped when a field changes meaning.
+    pub schema: &'static str,
     pub plugin: PluginInfo,
     pub suites: Vec<SuiteReport>,
     /// Set when a launch failed; no suite after it ran.
@@ -20,6 +22,9 @@ pub struct RunReport {
     #[serde(serialize_with = "serialize_duration")]
     pub duration: Duration,
 }
+
+/// The `schema` value of reports in this format.
+pub const REPORT_SCHEMA: &str = "mm-plugin-harness/run-report/v1";
 
 impl RunReport {
     pub fn cases(&self) -> impl Iterator<Item = &CaseReport> {

@@ -92,15 +92,7 @@ pub fn run_bounded(mut command: Command, limit: Duration) -> Output {
 
 /// `harness run ARGS...`, bounded to a minute.
 pub fn harness_run(args: &[&str]) -> (i32, String) {
-    let mut command = harness();
-    command.arg("run").args(args);
-    let output = run_bounded(command, Duration::from_secs(60));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
+    harness_run_with(args, |_| {})
 }
 
 /// Whether a process is still alive (a zombie waiting to be reaped counts
@@ -128,4 +120,34 @@ pub fn gone_soon(pid: u32) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     false
+}
+
+/// `harness run ARGS...`, bounded to a minute, with the command adjusted by
+/// `setup` (e.g. removing `CI`, which switches snapshots to CI mode).
+pub fn harness_run_with(args: &[&str], setup: impl FnOnce(&mut Command)) -> (i32, String) {
+    let mut command = harness();
+    command.arg("run").args(args);
+    setup(&mut command);
+    let output = run_bounded(command, Duration::from_secs(60));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// Writes `text` as `name` in `dir` and returns the path as a string.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// Reads a JSON file.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
