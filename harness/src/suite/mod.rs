@@ -16,8 +16,19 @@ pub use model::{
     OutcomeExpect, Redaction, Step, Suite, TextMatch,
 };
 
-/// The suites every plugin gets, embedded in the binary.
-const BUILTIN: &[(&str, &str)] = &[("lifecycle", include_str!("../../../suites/lifecycle.json"))];
+/// The suites every plugin gets, embedded in the binary: the lifecycle,
+/// then one per hook family, each calling every hook of the family with a
+/// realistic payload and checking the answer is well formed.
+const BUILTIN: &[(&str, &str)] = &[
+    ("lifecycle", include_str!("../../../suites/lifecycle.json")),
+    ("messages", include_str!("../../../suites/messages.json")),
+    (
+        "users-channels-teams",
+        include_str!("../../../suites/users-channels-teams.json"),
+    ),
+    ("commands", include_str!("../../../suites/commands.json")),
+    ("system", include_str!("../../../suites/system.json")),
+];
 
 /// The built-in suites, parsed.
 pub fn builtin() -> Vec<Suite> {
@@ -83,8 +94,35 @@ mod tests {
     #[test]
     fn builtin_suites_parse() {
         let suites = builtin();
-        assert_eq!(suites[0].name, "lifecycle");
-        assert!(suites[0].cases.len() >= 5);
+        let names: Vec<&str> = suites.iter().map(|suite| suite.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "lifecycle",
+                "messages",
+                "users-channels-teams",
+                "commands",
+                "system"
+            ]
+        );
+        // Every unary hook is called by some built-in suite.
+        let called: std::collections::HashSet<&str> = suites
+            .iter()
+            .flat_map(|suite| &suite.cases)
+            .flat_map(|case| &case.steps)
+            .filter_map(|step| match &step.action {
+                Action::Hook(hook) => Some(hook.hook.as_str()),
+                _ => None,
+            })
+            .collect();
+        for hook in crate::hooks::hook_names() {
+            if hook != "Implemented" && hook != "ServeHTTP" {
+                assert!(
+                    called.contains(hook.as_str()),
+                    "no built-in suite calls {hook}"
+                );
+            }
+        }
     }
 
     #[test]
