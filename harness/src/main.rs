@@ -11,6 +11,8 @@ use harness::{
     run::{self, RunOptions},
     suite::{self, CaseFilter, KnownFailing},
 };
+use tokio::signal::unix::SignalKind;
+use tokio_util::sync::CancellationToken;
 
 /// Exit codes, as documented in the README.
 mod exit {
@@ -98,17 +100,7 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => {
-                tokio::select! {
-                    code = run_command(args) => code,
-                    // Dropping the run future drops every plugin handle,
-                    // which kills each plugin's process group.
-                    _ = tokio::signal::ctrl_c() => {
-                        eprintln!("\ninterrupted: plugin stopped");
-                        exit::INTERRUPTED
-                    }
-                }
-            }
+            Command::Run(args) => run_command(args).await,
         }
     });
     ExitCode::from(code)
@@ -123,6 +115,7 @@ async fn run_command(args: RunArgs) -> u8 {
         }
     };
     let (target, suites, options) = prepared;
+    cancel_on_interrupt(options.cancel.clone());
     let mut console = Console::new(std::io::stdout(), Some(args.plugin.display().to_string()));
     let report = run::run(&target, &suites, &options, &mut console).await;
     console.summary(&report);
@@ -131,11 +124,29 @@ async fn run_command(args: RunArgs) -> u8 {
         return exit::BAD_INPUT;
     }
     match &report.launch_failure {
+        _ if report.interrupted => exit::INTERRUPTED,
         Some(failure) if failure.input_error => exit::BAD_INPUT,
         Some(_) => exit::NOT_STARTED,
         None if report.count(run::Outcome::is_failed) > 0 => exit::FAILED,
         None => exit::PASSED,
     }
+}
+
+/// On Ctrl-C or SIGTERM, cancels the run: it stops the plugin and returns
+/// what it has, so the results are still printed and written.
+fn cancel_on_interrupt(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut terminate = match tokio::signal::unix::signal(SignalKind::terminate()) {
+            Ok(terminate) => terminate,
+            Err(_) => return,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        eprintln!("\ninterrupted: stopping the plugin and writing the results so far");
+        cancel.cancel();
+    });
 }
 
 /// The machine-readable outputs asked for, written whatever the results.
@@ -189,6 +200,7 @@ fn prepare(args: &RunArgs) -> anyhow::Result<(PluginTarget, Vec<suite::Suite>, R
             .as_deref()
             .map(KnownFailing::load)
             .transpose()?,
+        cancel: CancellationToken::new(),
     };
     Ok((target, suites, options))
 }

@@ -114,6 +114,15 @@ impl PluginProcess {
         self.exit
     }
 
+    /// The exit status, if the process exits within `wait`. A plugin that
+    /// crashed in a call may still be going down when the call fails.
+    pub async fn exited_within(&mut self, wait: Duration) -> Option<ExitStatus> {
+        match self.try_exit() {
+            Some(status) => Some(status),
+            None => tokio::time::timeout(wait, self.wait()).await.ok(),
+        }
+    }
+
     /// SIGTERM to the group, up to `grace` for the plugin to exit, then
     /// SIGKILL. The whole group is killed at the end in every case, so
     /// nothing the plugin started survives it.

@@ -41,6 +41,12 @@ impl<W: Write> Console<W> {
         let failed = report.count(Outcome::is_failed);
         let known_failing = report.count(Outcome::is_known_failing);
         let not_run = report.count(Outcome::is_not_run);
+        if report.interrupted {
+            let _ = writeln!(
+                out,
+                "\ninterrupted: the results below stop where the run was stopped"
+            );
+        }
         if let Some(failure) = &report.launch_failure {
             let _ = writeln!(
                 out,

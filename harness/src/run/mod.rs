@@ -17,6 +17,7 @@ pub use results::{
 };
 
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     api::{ApiCall, ApiOutcome, ApiServer, Seed, World},
@@ -36,6 +37,9 @@ pub struct RunOptions {
     pub filter: CaseFilter,
     pub snapshots: SnapshotMode,
     pub known_failing: Option<KnownFailing>,
+    /// Cancelled to stop the run early (Ctrl-C): the current case is cut
+    /// short, the plugin is killed, and the report keeps everything so far.
+    pub cancel: CancellationToken,
 }
 
 impl Default for RunOptions {
@@ -47,6 +51,7 @@ impl Default for RunOptions {
             filter: CaseFilter::default(),
             snapshots: SnapshotMode::default(),
             known_failing: None,
+            cancel: CancellationToken::new(),
         }
     }
 }
@@ -88,6 +93,7 @@ pub async fn run(
         },
         suites: Vec::new(),
         launch_failure: None,
+        interrupted: false,
         api: ApiUsage::default(),
         stale_snapshots: Vec::new(),
         duration: Duration::ZERO,
@@ -102,6 +108,10 @@ pub async fn run(
             .collect();
         if cases.is_empty() {
             continue;
+        }
+        if options.cancel.is_cancelled() {
+            report.interrupted = true;
+            break;
         }
         match run_suite(
             target,
@@ -130,12 +140,14 @@ pub async fn run(
                 }
                 report.suites.push(session.report);
             }
+            Err(_) if options.cancel.is_cancelled() => break,
             Err(failure) => {
                 report.launch_failure = Some(failure);
                 break;
             }
         }
     }
+    report.interrupted |= options.cancel.is_cancelled();
     report.api.modelled = crate::api::modelled_methods().len();
     report.api.total = mm_plugin_proto::api_service().methods().len();
     report.api.not_modelled_calls = not_modelled.into_iter().collect();
@@ -159,6 +171,8 @@ struct Session<'s> {
     api: ApiServer,
     epoch: Instant,
     shut_down: bool,
+    /// How the plugin process died, if it did during a case.
+    died: Option<String>,
     snapshots: Vec<std::path::PathBuf>,
 }
 
@@ -184,14 +198,18 @@ async fn run_suite(
             format!("could not start the Plugin API server: {err}"),
         )
     })?;
-    let plugin = launch::launch(target, &api.addr().to_string(), &options.launch)
-        .await
-        .map_err(|launch_failure| LaunchFailureReport {
-            suite: suite.name.clone(),
-            input_error: false,
-            message: launch_failure.error.to_string(),
-            output_tail: launch_failure.output_tail,
-        })?;
+    let api_target = api.addr().to_string();
+    let launched = tokio::select! {
+        biased;
+        _ = options.cancel.cancelled() => return Err(failure(false, "interrupted while the plugin started".to_owned())),
+        launched = launch::launch(target, &api_target, &options.launch) => launched,
+    };
+    let plugin = launched.map_err(|launch_failure| LaunchFailureReport {
+        suite: suite.name.clone(),
+        input_error: false,
+        message: launch_failure.error.to_string(),
+        output_tail: launch_failure.output_tail,
+    })?;
     if report.plugin.handshake.is_none() {
         report.plugin.pid = Some(plugin.process.pid());
         report.plugin.handshake = Some(plugin.handshake.line.clone());
@@ -206,35 +224,58 @@ async fn run_suite(
         api,
         epoch,
         shut_down: false,
+        died: None,
         snapshots: Vec::new(),
     };
     let mut notes = Vec::new();
-    let activation_failure = if suite.activation == Activation::Auto {
-        session.lifecycle_hook("OnActivate").await.err()
-    } else {
-        None
-    };
+    // Once set, why the remaining cases cannot run.
+    let mut stopped: Option<String> = None;
+    if suite.activation == Activation::Auto
+        && let Err(reason) = session.lifecycle_hook("OnActivate").await
+    {
+        notes.push(format!("OnActivate failed: {reason}"));
+        stopped = Some(format!("the plugin failed to activate: {reason}"));
+    }
     let mut case_reports = Vec::new();
     for case in cases {
-        let case_report = match &activation_failure {
-            Some(reason) => not_run(
-                suite,
-                case,
-                format!("the plugin failed to activate: {reason}"),
-            ),
-            None => session.run_case(case).await,
+        let case_report = match &stopped {
+            Some(reason) => not_run(suite, case, reason.clone()),
+            None => {
+                let cancel = options.cancel.clone();
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => {
+                        stopped = Some("the run was interrupted".to_owned());
+                        not_run(suite, case, "interrupted while this case ran".to_owned())
+                    }
+                    case_report = session.run_case(case) => case_report,
+                }
+            }
         };
+        if stopped.is_none()
+            && let Some(death) = &session.died
+        {
+            notes.push(format!(
+                "the plugin died during {}/{}: {death}",
+                suite.name, case.name
+            ));
+            stopped = Some(format!("the plugin died during {}: {death}", case.name));
+        }
         progress.case_finished(&case_report);
         case_reports.push(case_report);
     }
-    if let Some(reason) = &activation_failure {
-        notes.push(format!("OnActivate failed: {reason}"));
-    }
-    let exit = if session.shut_down {
+    let exit = if let Some(death) = &session.died {
+        Some(death.clone())
+    } else if session.shut_down {
         None
+    } else if options.cancel.is_cancelled() {
+        // Interrupted: no courtesy calls, the user is waiting.
+        Some(describe_termination(
+            &session.plugin.process.terminate(Duration::ZERO).await,
+        ))
     } else {
         if suite.activation == Activation::Auto
-            && activation_failure.is_none()
+            && stopped.is_none()
             && let Err(reason) = session.lifecycle_hook("OnDeactivate").await
         {
             notes.push(format!("OnDeactivate failed: {reason}"));
@@ -346,7 +387,11 @@ impl Session<'_> {
         let mut steps = Vec::new();
         for (index, step) in case.steps.iter().enumerate() {
             let step_report = self.run_step(case, index, step, &mut hook_events).await;
+            let mut step_report = step_report;
             let failed = step_report.outcome == StepOutcome::Failed;
+            if failed && !self.shut_down {
+                self.note_death(&mut step_report).await;
+            }
             steps.push(step_report);
             if failed {
                 break;
@@ -401,6 +446,26 @@ impl Session<'_> {
             transcript,
             output_tail,
         }
+    }
+
+    /// After a failed step: if the plugin process is gone, says so on the
+    /// step and remembers it, so the suite's remaining cases are not run.
+    async fn note_death(&mut self, step: &mut StepReport) {
+        let Some(status) = self
+            .plugin
+            .process
+            .exited_within(Duration::from_millis(300))
+            .await
+        else {
+            return;
+        };
+        let death = format!("the plugin process exited ({status}) during {}", step.label);
+        step.mismatches.push(Mismatch::new(
+            "plugin",
+            "still running after the call",
+            death.clone(),
+        ));
+        self.died = Some(death);
     }
 
     async fn run_step(

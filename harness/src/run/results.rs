@@ -16,6 +16,8 @@ pub struct RunReport {
     pub suites: Vec<SuiteReport>,
     /// Set when a launch failed; no suite after it ran.
     pub launch_failure: Option<LaunchFailureReport>,
+    /// The run was stopped early (Ctrl-C); what ran is kept.
+    pub interrupted: bool,
     pub api: ApiUsage,
     /// Snapshot files no step of a fully run suite refers to any more.
     pub stale_snapshots: Vec<PathBuf>,
