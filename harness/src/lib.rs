@@ -4,7 +4,8 @@
 //! Data flows one way: [`launch`] starts the plugin as the server does,
 //! [`run`] replays suites (hooks out through [`hooks`], API calls in through
 //! [`api`]), [`check`] judges every answer, and [`report`] says what
-//! happened. [`suite`] reads the files that drive it all; [`wire`] holds
+//! happened. [`soak`] relaunches a plugin many times to catch the harness
+//! leaking. [`suite`] reads the files that drive it all; [`wire`] holds
 //! the protocol plumbing the others share.
 
 pub mod api;
@@ -13,5 +14,6 @@ pub mod hooks;
 pub mod launch;
 pub mod report;
 pub mod run;
+pub mod soak;
 pub mod suite;
 pub mod wire;

@@ -1,0 +1,69 @@
+//! The subcommands. Each file parses its own flags and calls the library;
+//! what several share (naming and launching a plugin, Ctrl-C) lives here.
+
+pub mod run;
+pub mod soak;
+
+use std::{ffi::OsString, path::PathBuf, time::Duration};
+
+use harness::launch::{LaunchOptions, PluginTarget};
+use tokio::signal::unix::SignalKind;
+use tokio_util::sync::CancellationToken;
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    pub const PASSED: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const BAD_INPUT: u8 = 2;
+    pub const NOT_STARTED: u8 = 3;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// The plugin to launch and how: shared by every subcommand that starts one.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PluginArgs {
+    /// The plugin: a directory with plugin.json or plugin.yaml, a manifest file, or an executable.
+    pub plugin: PathBuf,
+    /// Deadline of each hook call (upstream: 30s).
+    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Time allowed from spawn to the handshake line (upstream: 10s for Python plugins).
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub start_timeout: Duration,
+    /// Time the plugin gets to exit after SIGTERM before it is killed.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub grace: Duration,
+    /// Arguments passed on to the plugin executable.
+    #[arg(last = true, value_name = "PLUGIN_ARGS")]
+    pub plugin_args: Vec<OsString>,
+}
+
+impl PluginArgs {
+    pub fn target(&self) -> anyhow::Result<PluginTarget> {
+        Ok(PluginTarget::resolve(&self.plugin)?)
+    }
+
+    pub fn launch_options(&self) -> LaunchOptions {
+        LaunchOptions {
+            start_timeout: self.start_timeout,
+            call_timeout: self.timeout,
+            extra_args: self.plugin_args.clone(),
+        }
+    }
+}
+
+/// On Ctrl-C or SIGTERM, cancels `cancel`, so the work in progress stops
+/// the plugin and returns what it has.
+pub fn cancel_on_interrupt(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let Ok(mut terminate) = tokio::signal::unix::signal(SignalKind::terminate()) else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        eprintln!("\ninterrupted: stopping the plugin and writing the results so far");
+        cancel.cancel();
+    });
+}
