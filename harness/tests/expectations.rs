@@ -61,7 +61,9 @@ const WRONG: &str = r#"{
     {"name": "api-order", "steps": [{"hook": "MessageWillBePosted", "request": {"post": {"channel_id": "cacmetownsquare00000000000", "message": "heck"}},
       "expect": {"api_calls": [{"method": "KVSet"}, {"method": "KVGet"}], "api_calls_in_order": true}}]},
     {"name": "api-absent", "steps": [{"hook": "UserHasJoinedTeam", "request": {"team_member": {"team_id": "t", "user_id": "u"}},
-      "expect": {"api_calls": [{"method": "KVSet", "count": 0}]}}]}
+      "expect": {"api_calls": [{"method": "KVSet", "count": 0}]}}]},
+    {"name": "output-contains", "steps": [{"output": {"stream": "stderr", "contains": ["a line never written"]}}]},
+    {"name": "output-absent", "steps": [{"output": {"absent": [{"matches": "filter-python activ"}]}}]}
   ]
 }"#;
 
@@ -81,6 +83,8 @@ const FAILS_ON: &[(&str, &str)] = &[
     ("api-count", "api_calls.KVSet"),
     ("api-order", "api_calls.KVGet"),
     ("api-absent", "api_calls.KVSet"),
+    ("output-contains", "stderr.contains"),
+    ("output-absent", "output.absent"),
 ];
 
 #[test]
@@ -380,7 +384,10 @@ fn known_failing_cases_pass_the_run_until_they_pass() {
     let (code, output) = run("# mallory's login is rejected on purpose\nk/broken\n");
     assert_eq!(code, 0, "{output}");
     assert!(output.contains("XFAIL"), "{output}");
-    assert!(output.contains("1 passed, 0 failed, 1 skipped"), "{output}");
+    assert!(
+        output.contains("1 passed, 0 failed, 0 skipped, 1 known failing"),
+        "{output}"
+    );
 
     let (code, output) = run("k/*\n");
     assert_eq!(code, 1, "{output}");

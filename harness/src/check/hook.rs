@@ -94,7 +94,11 @@ fn check_status(expect: &HookExpect, answer: &Result<Bytes, Status>, out: &mut V
     match answer {
         Err(status) if status.code() != expected => out.push(Mismatch::new(
             "status",
-            wire::code_name(expected),
+            format!(
+                "{} (a suite that accepts this failure says \"status\": \"{}\")",
+                wire::code_name(expected),
+                wire::code_name(status.code())
+            ),
             format!("{}: {}", wire::code_name(status.code()), status.message()),
         )),
         Ok(_) if expected != tonic::Code::Ok => {
@@ -138,7 +142,7 @@ fn check_outcome(
     exchange: &HookExchange<'_>,
     out: &mut Vec<Mismatch>,
 ) {
-    let wrong_kind = || Mismatch::new("outcome", expected.kind(), actual.describe());
+    let wrong_kind = || Mismatch::new("outcome", expected.describe(), actual.describe());
     match (expected, actual) {
         (OutcomeExpect::Allow, Consequence::Allow { .. })
         | (OutcomeExpect::Dismiss, Consequence::Dismiss)
@@ -291,6 +295,11 @@ fn warnings(exchange: &HookExchange<'_>, consequence: &Consequence) -> Vec<Strin
                     .to_owned(),
             );
         }
+    }
+    if let Consequence::Respond(None) = consequence {
+        warnings.push(
+            "ExecuteCommand answered neither a response nor an error: the server shows the user nothing".to_owned(),
+        );
     }
     if let Consequence::Respond(Some(response)) = consequence {
         let set = |field: &str| {

@@ -13,7 +13,7 @@ pub use consequence::{Consequence, DISMISS_POST, Family, consequence};
 pub use hook::{HookExchange, HookVerdict, check_hook};
 pub use json_match::partial_match;
 pub use redact::Selector;
-pub use rules::{check_implemented, check_termination};
+pub use rules::{check_implemented, check_output, check_termination};
 pub use snapshot::{SnapshotMode, SnapshotOutcome, check_snapshot, snapshot_path, stale_snapshots};
 
 use serde::Serialize;

@@ -3,7 +3,11 @@
 use std::{os::unix::process::ExitStatusExt, time::Duration};
 
 use super::Mismatch;
-use crate::{hooks, launch::Termination};
+use crate::{
+    hooks,
+    launch::{CapturedLine, Termination},
+    suite::OutputExpect,
+};
 
 /// `Implemented()` names only hooks the server knows, each once, and
 /// includes every name in `includes`.
@@ -69,6 +73,40 @@ pub fn check_termination(termination: &Termination) -> Vec<Mismatch> {
     }
 }
 
+/// The plugin's captured output holds every `contains` pattern and none of
+/// the `absent` ones.
+pub fn check_output(expect: &OutputExpect, lines: &[CapturedLine]) -> Vec<Mismatch> {
+    let selected: Vec<&CapturedLine> = lines
+        .iter()
+        .filter(|line| expect.stream.is_none_or(|stream| stream == line.stream))
+        .collect();
+    let stream = match expect.stream {
+        Some(crate::launch::Stream::Stdout) => "stdout",
+        Some(crate::launch::Stream::Stderr) => "stderr",
+        None => "output",
+    };
+    let mut mismatches = Vec::new();
+    for pattern in &expect.contains {
+        if !selected.iter().any(|line| pattern.matches(&line.text)) {
+            mismatches.push(Mismatch::new(
+                format!("{stream}.contains"),
+                format!("a line with {pattern}"),
+                format!("none among the last {} lines", selected.len()),
+            ));
+        }
+    }
+    for pattern in &expect.absent {
+        if let Some(line) = selected.iter().find(|line| pattern.matches(&line.text)) {
+            mismatches.push(Mismatch::new(
+                format!("{stream}.absent"),
+                format!("no line with {pattern}"),
+                format!("{:?}", line.text),
+            ));
+        }
+    }
+    mismatches
+}
+
 fn libc_sigterm() -> i32 {
     nix::sys::signal::Signal::SIGTERM as i32
 }
@@ -92,6 +130,46 @@ mod tests {
         assert!(mismatches[0].actual.contains("did you mean `OnActivate`"));
         assert_eq!(mismatches[1].actual, "\"OnActivate\" again");
         assert!(mismatches[2].expected.contains("ExecuteCommand"));
+    }
+
+    #[test]
+    fn output_lines_are_looked_up_by_stream_and_pattern() {
+        use crate::{launch::Stream, suite::TextMatch};
+        let line = |stream, text: &str| CapturedLine {
+            stream,
+            at: Duration::ZERO,
+            text: text.into(),
+            truncated: false,
+        };
+        let lines = [
+            line(Stream::Stderr, "INFO activated"),
+            line(Stream::Stdout, "debug: x"),
+        ];
+        let expect = |stream, contains: Vec<TextMatch>, absent: Vec<TextMatch>| OutputExpect {
+            stream,
+            contains,
+            absent,
+        };
+        let found = expect(
+            Some(Stream::Stderr),
+            vec![TextMatch::Contains("activated".into())],
+            vec![],
+        );
+        assert!(check_output(&found, &lines).is_empty());
+        let wrong_stream = expect(
+            Some(Stream::Stdout),
+            vec![TextMatch::Contains("activated".into())],
+            vec![],
+        );
+        assert_eq!(
+            check_output(&wrong_stream, &lines)[0].field,
+            "stdout.contains"
+        );
+        let regex = regex::Regex::new("^debug").unwrap();
+        let absent = expect(None, vec![], vec![TextMatch::Regex(regex)]);
+        let mismatches = check_output(&absent, &lines);
+        assert_eq!(mismatches[0].field, "output.absent");
+        assert_eq!(mismatches[0].actual, "\"debug: x\"");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Console<W: Write> {
     /// The plugin as the user named it, for replay commands.
     plugin_arg: Option<String>,
     suite_origin: Option<Origin>,
+    /// The reason of the last case not run, so a streak prints it once.
+    last_not_run: Option<String>,
 }
 
 impl<W: Write> Console<W> {
@@ -29,6 +31,7 @@ impl<W: Write> Console<W> {
             launched: false,
             plugin_arg,
             suite_origin: None,
+            last_not_run: None,
         }
     }
 
@@ -39,6 +42,7 @@ impl<W: Write> Console<W> {
         let out = &mut self.out;
         let passed = report.count(Outcome::is_passed);
         let failed = report.count(Outcome::is_failed);
+        let skipped = report.count(Outcome::is_skipped);
         let known_failing = report.count(Outcome::is_known_failing);
         let not_run = report.count(Outcome::is_not_run);
         if report.interrupted {
@@ -61,22 +65,36 @@ impl<W: Write> Console<W> {
         let _ = writeln!(out, "------------");
         let _ = writeln!(
             out,
-            "{:>12} [{:>10}] {} cases run: {passed} passed, {failed} failed, {known_failing} known failing; {not_run} skipped or not run",
+            "{:>12} [{:>10}] {} cases run: {passed} passed, {failed} failed, {known_failing} known failing; {skipped} skipped, {not_run} not run",
             "Summary",
             format_duration(report.duration),
             passed + failed + known_failing,
         );
-        let listed = |case: &&CaseReport| {
-            !case.outcome.is_passed() && !matches!(case.outcome, Outcome::Skipped { .. })
-        };
-        for case in report.cases().filter(listed) {
+        for case in report.cases() {
             let status = match case.outcome {
                 Outcome::Failed => "FAIL",
                 Outcome::UnexpectedPass => "XPASS",
                 Outcome::KnownFailing => "XFAIL",
-                _ => "NOT RUN",
+                _ => continue,
             };
             let _ = writeln!(out, "{status:>12} {}", case.full_name());
+        }
+        // Cases not run share a few reasons (a failed activation, a dead
+        // plugin): one line per reason, not one per case.
+        let mut reasons: Vec<(&str, usize)> = Vec::new();
+        for case in report.cases() {
+            if let Outcome::NotRun { reason } = &case.outcome {
+                match reasons
+                    .iter_mut()
+                    .find(|(known, _)| *known == reason.as_str())
+                {
+                    Some((_, count)) => *count += 1,
+                    None => reasons.push((reason, 1)),
+                }
+            }
+        }
+        for (reason, count) in reasons {
+            let _ = writeln!(out, "{:>12} {count} case(s): {reason}", "NOT RUN");
         }
         for path in &report.stale_snapshots {
             let _ = writeln!(out, "{:>12} {} (no step uses it)", "STALE", path.display());
@@ -87,10 +105,12 @@ impl<W: Write> Console<W> {
             }
         }
         let api = &report.api;
-        let closing = format!(
-            "{passed} passed, {failed} failed, {} skipped",
-            known_failing + not_run
-        );
+        let mut closing = format!("{passed} passed, {failed} failed, {skipped} skipped");
+        for (count, what) in [(known_failing, "known failing"), (not_run, "not run")] {
+            if count > 0 {
+                closing.push_str(&format!(", {count} {what}"));
+            }
+        }
         if report.suites.is_empty() {
             let _ = writeln!(out, "{closing}");
             return;
@@ -160,6 +180,10 @@ impl<W: Write> Progress for Console<W> {
     }
 
     fn case_finished(&mut self, case: &CaseReport) {
+        let previous_not_run = std::mem::take(&mut self.last_not_run);
+        if let Outcome::NotRun { reason } = &case.outcome {
+            self.last_not_run = Some(reason.clone());
+        }
         let out = &mut self.out;
         let status = match &case.outcome {
             Outcome::Passed => "PASS",
@@ -176,7 +200,10 @@ impl<W: Write> Progress for Console<W> {
             case.full_name()
         );
         match &case.outcome {
-            Outcome::NotRun { reason } | Outcome::Skipped { reason } => {
+            Outcome::Skipped { reason } => {
+                let _ = writeln!(out, "{:>12} {reason}", "");
+            }
+            Outcome::NotRun { reason } if previous_not_run.as_ref() != Some(reason) => {
                 let _ = writeln!(out, "{:>12} {reason}", "");
             }
             Outcome::UnexpectedPass => {

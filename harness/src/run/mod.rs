@@ -171,8 +171,12 @@ struct Session<'s> {
     api: ApiServer,
     epoch: Instant,
     shut_down: bool,
+    /// How the plugin process ended, when a shutdown step ended it.
+    exit: Option<String>,
     /// How the plugin process died, if it did during a case.
     died: Option<String>,
+    /// The last hook call failed at the transport (connection gone).
+    call_broke: bool,
     snapshots: Vec<std::path::PathBuf>,
 }
 
@@ -224,7 +228,9 @@ async fn run_suite(
         api,
         epoch,
         shut_down: false,
+        exit: None,
         died: None,
+        call_broke: false,
         snapshots: Vec::new(),
     };
     let mut notes = Vec::new();
@@ -239,7 +245,7 @@ async fn run_suite(
     let mut case_reports = Vec::new();
     for case in cases {
         let case_report = match &stopped {
-            Some(reason) => not_run(suite, case, reason.clone()),
+            Some(reason) => session.not_run(case, reason.clone()),
             None => {
                 let cancel = options.cancel.clone();
                 tokio::select! {
@@ -266,8 +272,8 @@ async fn run_suite(
     }
     let exit = if let Some(death) = &session.died {
         Some(death.clone())
-    } else if session.shut_down {
-        None
+    } else if let Some(exit) = &session.exit {
+        Some(exit.clone())
     } else if options.cancel.is_cancelled() {
         // Interrupted: no courtesy calls, the user is waiting.
         Some(describe_termination(
@@ -448,15 +454,39 @@ impl Session<'_> {
         }
     }
 
+    /// A case that cannot run: skipped if the plugin implements none of its
+    /// hooks anyway (it would be skipped on a healthy run too), not run otherwise.
+    fn not_run(&self, case: &Case, reason: String) -> CaseReport {
+        let mut report = not_run(self.suite, case, reason);
+        let hooks: Vec<&str> = case
+            .steps
+            .iter()
+            .filter_map(|step| match &step.action {
+                Action::Hook(hook) => Some(hook.hook.as_str()),
+                _ => None,
+            })
+            .collect();
+        if hooks.len() == case.steps.len() && hooks.iter().all(|hook| !self.plugin.implements(hook))
+        {
+            report.outcome = Outcome::Skipped {
+                reason: format!("not implemented by the plugin: {}", hooks.join(", ")),
+            };
+        }
+        report
+    }
+
     /// After a failed step: if the plugin process is gone, says so on the
     /// step and remembers it, so the suite's remaining cases are not run.
     async fn note_death(&mut self, step: &mut StepReport) {
-        let Some(status) = self
-            .plugin
-            .process
-            .exited_within(Duration::from_millis(300))
-            .await
-        else {
+        // A call broken at the transport is how a crash looks from here; the
+        // process may need a moment to be reaped. Any other failure is an
+        // answer, and only an already-exited process counts.
+        let wait = if self.call_broke {
+            Duration::from_millis(300)
+        } else {
+            Duration::ZERO
+        };
+        let Some(status) = self.plugin.process.exited_within(wait).await else {
             return;
         };
         let death = format!("the plugin process exited ({status}) during {}", step.label);
@@ -489,6 +519,7 @@ impl Session<'_> {
             diff: None,
         };
         match &step.action {
+            Action::Output(expect) => report.mismatches = self.check_output(expect).await,
             _ if self.shut_down => {
                 report.mismatches.push(Mismatch::new(
                     "plugin",
@@ -559,8 +590,9 @@ impl Session<'_> {
                     .terminate(grace.unwrap_or(self.options.grace))
                     .await;
                 self.shut_down = true;
+                self.exit = Some(describe_termination(&termination));
                 report.mismatches = check::check_termination(&termination);
-                report.detail = Some(describe_termination(&termination));
+                report.detail = self.exit.clone();
             }
         }
         if report.outcome == StepOutcome::Passed && !report.mismatches.is_empty() {
@@ -568,6 +600,20 @@ impl Session<'_> {
         }
         report.duration = started.elapsed();
         report
+    }
+
+    /// Output arrives through pipes, a little after the calls that caused
+    /// it: a missing line gets half a second to show up.
+    async fn check_output(&self, expect: &crate::suite::OutputExpect) -> Vec<Mismatch> {
+        let deadline = Instant::now() + Duration::from_millis(500);
+        loop {
+            let lines = self.plugin.process.output().tail(None, usize::MAX);
+            let mismatches = check::check_output(expect, &lines);
+            if mismatches.is_empty() || Instant::now() >= deadline {
+                return mismatches;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     async fn call_hook(&mut self, step: &HookStep) -> HookCall {
@@ -584,6 +630,12 @@ impl Session<'_> {
             .hooks
             .call(&step.hook, step.request.clone(), deadline)
             .await;
+        self.call_broke = answer.as_ref().is_err_and(|status| {
+            matches!(
+                status.code(),
+                tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+            )
+        });
         let duration = started.elapsed();
         let api_calls = self.api.calls().since(first_call);
         let request = wire::decode_to_json(&method.input(), &step.request).unwrap_or(Value::Null);

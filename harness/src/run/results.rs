@@ -129,9 +129,11 @@ impl Outcome {
     pub fn is_known_failing(&self) -> bool {
         matches!(self, Outcome::KnownFailing)
     }
-    /// Skipped or not run: neither passed nor failed.
+    pub fn is_skipped(&self) -> bool {
+        matches!(self, Outcome::Skipped { .. })
+    }
     pub fn is_not_run(&self) -> bool {
-        matches!(self, Outcome::NotRun { .. } | Outcome::Skipped { .. })
+        matches!(self, Outcome::NotRun { .. })
     }
 }
 

@@ -18,7 +18,7 @@ use tonic::Code;
 
 use super::model::{
     Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Location, Origin,
-    OutcomeExpect, Redaction, Step, Suite, TextMatch,
+    OutcomeExpect, OutputExpect, Redaction, Step, Suite, TextMatch,
 };
 use crate::{check::Family, hooks, wire};
 
@@ -111,6 +111,7 @@ struct RawStep<'a> {
     health: Option<Empty>,
     implemented: Option<RawImplemented>,
     shutdown: Option<RawShutdown>,
+    output: Option<RawOutput>,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +129,58 @@ struct RawImplemented {
 #[serde(deny_unknown_fields)]
 struct RawShutdown {
     grace: Option<DurationText>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    stream: Option<StreamName>,
+    #[serde(default)]
+    contains: Vec<LinePattern>,
+    #[serde(default)]
+    absent: Vec<LinePattern>,
+}
+
+struct StreamName(crate::launch::Stream);
+
+impl<'de> Deserialize<'de> for StreamName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer)?.as_str() {
+            "stdout" => Ok(StreamName(crate::launch::Stream::Stdout)),
+            "stderr" => Ok(StreamName(crate::launch::Stream::Stderr)),
+            other => Err(D::Error::custom(format!(
+                "unknown stream {other:?}, expected \"stdout\" or \"stderr\""
+            ))),
+        }
+    }
+}
+
+/// A line of output: a string it contains, or `{"matches": REGEX}`.
+struct LinePattern(TextMatch);
+
+impl<'de> Deserialize<'de> for LinePattern {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(part) => Ok(LinePattern(TextMatch::Contains(part))),
+            object @ serde_json::Value::Object(_) => {
+                let pattern = object
+                    .get("matches")
+                    .and_then(serde_json::Value::as_str)
+                    .filter(|_| object.as_object().is_some_and(|o| o.len() == 1))
+                    .ok_or_else(|| {
+                        D::Error::custom(format!(
+                            "expected a text or {{\"matches\": REGEX}}, found {object}"
+                        ))
+                    })?;
+                regex::Regex::new(pattern)
+                    .map(|regex| LinePattern(TextMatch::Regex(regex)))
+                    .map_err(|err| D::Error::custom(format!("invalid regex {pattern:?}: {err}")))
+            }
+            other => Err(D::Error::custom(format!(
+                "expected a text or {{\"matches\": REGEX}}, found {other}"
+            ))),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -506,6 +559,7 @@ fn parse_step(
         step.health.is_some().then_some("health"),
         step.implemented.is_some().then_some("implemented"),
         step.shutdown.is_some().then_some("shutdown"),
+        step.output.is_some().then_some("output"),
     ];
     let named: Vec<&str> = actions.into_iter().flatten().collect();
     if named.len() != 1 {
@@ -516,7 +570,7 @@ fn parse_step(
         };
         return Err(source.invalid(
             location,
-            format!("{prefix}: a step does exactly one of hook, handshake, health, implemented, shutdown; found {found}"),
+            format!("{prefix}: a step does exactly one of hook, handshake, health, implemented, shutdown, output; found {found}"),
         ));
     }
     let only_for_hooks = [
@@ -564,6 +618,12 @@ fn parse_step(
         Action::Shutdown {
             grace: shutdown.grace.map(|g| g.0),
         }
+    } else if let Some(output) = step.output {
+        Action::Output(OutputExpect {
+            stream: output.stream.map(|s| s.0),
+            contains: output.contains.into_iter().map(|p| p.0).collect(),
+            absent: output.absent.into_iter().map(|p| p.0).collect(),
+        })
     } else if step.health.is_some() {
         Action::Health
     } else {

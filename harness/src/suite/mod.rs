@@ -7,13 +7,14 @@ mod known_failing;
 mod load;
 mod model;
 
+use bytes::Bytes;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 pub use known_failing::KnownFailing;
 pub use load::{SuiteError, load_path, parse};
 pub use model::{
     Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Location, Origin,
-    OutcomeExpect, Redaction, Step, Suite, TextMatch,
+    OutcomeExpect, OutputExpect, Redaction, Step, Suite, TextMatch,
 };
 
 /// The suites every plugin gets, embedded in the binary: the lifecycle,
@@ -35,6 +36,20 @@ pub fn builtin() -> Vec<Suite> {
     BUILTIN
         .iter()
         .map(|(name, text)| parse(Origin::Builtin(name), text).expect("built-in suites are valid"))
+        .collect()
+}
+
+/// Every hook step's hook and encoded request in `suites`, in order: the
+/// realistic payloads soak and bench send.
+pub fn hook_requests<'a>(suites: impl IntoIterator<Item = &'a Suite>) -> Vec<(String, Bytes)> {
+    suites
+        .into_iter()
+        .flat_map(|suite| &suite.cases)
+        .flat_map(|case| &case.steps)
+        .filter_map(|step| match &step.action {
+            Action::Hook(hook) => Some((hook.hook.clone(), hook.request.clone())),
+            _ => None,
+        })
         .collect()
 }
 

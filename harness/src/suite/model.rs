@@ -81,6 +81,19 @@ pub enum Action {
     Hook(Box<HookStep>),
     /// SIGTERM, and expect a clean exit within `grace`.
     Shutdown { grace: Option<Duration> },
+    /// What the plugin wrote so far (stderr, and stdout after the
+    /// handshake): lines that must be there, lines that must not.
+    Output(OutputExpect),
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputExpect {
+    /// Only this stream; both when `None`.
+    pub stream: Option<crate::launch::Stream>,
+    /// Each must match some line.
+    pub contains: Vec<TextMatch>,
+    /// None may match any line.
+    pub absent: Vec<TextMatch>,
 }
 
 impl Action {
@@ -92,6 +105,7 @@ impl Action {
             Action::Implemented { .. } => "Implemented",
             Action::Hook(step) => &step.hook,
             Action::Shutdown { .. } => "shutdown",
+            Action::Output(_) => "output",
         }
     }
 }
@@ -173,6 +187,17 @@ impl OutcomeExpect {
             OutcomeExpect::Succeed => "succeed",
         }
     }
+
+    /// The expectation as one line, with what it matches.
+    pub fn describe(&self) -> String {
+        match self {
+            OutcomeExpect::Reject(text) => format!("reject with {text}"),
+            OutcomeExpect::Modify(partial) => format!("modify to match {partial}"),
+            OutcomeExpect::Respond(partial) => format!("respond matching {partial}"),
+            OutcomeExpect::Fail(partial) => format!("fail with an AppError matching {partial}"),
+            other => other.kind().to_owned(),
+        }
+    }
 }
 
 /// How a text (a rejection reason) is matched.
@@ -198,10 +223,10 @@ impl TextMatch {
 impl fmt::Display for TextMatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TextMatch::Any => write!(f, "any reason"),
+            TextMatch::Any => write!(f, "any text"),
             TextMatch::Exact(text) => write!(f, "{text:?}"),
-            TextMatch::Contains(part) => write!(f, "a reason containing {part:?}"),
-            TextMatch::Regex(regex) => write!(f, "a reason matching /{regex}/"),
+            TextMatch::Contains(part) => write!(f, "text containing {part:?}"),
+            TextMatch::Regex(regex) => write!(f, "text matching /{regex}/"),
         }
     }
 }
