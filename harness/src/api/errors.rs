@@ -1,10 +1,15 @@
 //! Upstream's two ways of reporting a Plugin API failure (FACTS.md §5.3),
 //! chosen per RPC the way the Mattermost server does:
 //!
-//! - KV and post RPCs embed an `AppError` in the response's field 1 and
-//!   answer with gRPC status OK;
+//! - KV, post and file RPCs embed an `AppError` in the response's field 1
+//!   and answer with gRPC status OK;
 //! - every other RPC answers with a gRPC status whose message is
 //!   `"<id>: <message>"` and no body.
+//!
+//! A few failures of the second kind are not `AppError`s at all: a plain Go
+//! error becomes `Internal` with `"internal error: <text>"` (upstream's
+//! `ErrorToStatus`), and the gRPC layer itself refuses a missing message
+//! with `InvalidArgument` and bare text (`"bot is required"`).
 //!
 //! An SDK maps both to its exceptions; answering the way upstream does is
 //! what lets a harness exercise that mapping for real.
@@ -22,6 +27,19 @@ pub struct ApiError {
     pub status_code: u16,
     /// The server function that failed (`where` on the wire).
     pub location: String,
+    pub kind: ErrorKind,
+}
+
+/// What upstream had in hand when it failed, which decides the status text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A `*model.AppError`: `"<id>: <message>"`, code from its HTTP status.
+    App,
+    /// A plain Go error: `Internal`, `"internal error: <message>"`.
+    Plain,
+    /// A status with this code and the bare message: the gRPC layer's own
+    /// refusals (`InvalidArgument`), or what the harness cannot do.
+    Bare(Code),
 }
 
 impl ApiError {
@@ -32,7 +50,51 @@ impl ApiError {
             detailed_error: String::new(),
             status_code,
             location: location.to_owned(),
+            kind: ErrorKind::App,
         }
+    }
+
+    /// A plain Go error (`errors.New`, `fmt.Errorf`, a store error), which
+    /// upstream cannot map to an HTTP status and reports as `Internal`.
+    pub fn plain(location: &str, text: impl Into<String>) -> ApiError {
+        ApiError {
+            kind: ErrorKind::Plain,
+            ..ApiError::new(500, location, "", text)
+        }
+    }
+
+    /// A request the gRPC layer refuses before calling the app, typically a
+    /// required message left unset.
+    pub fn argument(location: &str, text: impl Into<String>) -> ApiError {
+        ApiError {
+            kind: ErrorKind::Bare(Code::InvalidArgument),
+            ..ApiError::new(400, location, "", text)
+        }
+    }
+
+    /// Something upstream would do that the harness cannot (run a slash
+    /// command): `Unimplemented`, saying so.
+    pub fn unsupported(location: &str, text: impl Into<String>) -> ApiError {
+        ApiError {
+            kind: ErrorKind::Bare(Code::Unimplemented),
+            ..ApiError::new(501, location, "", text)
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> ApiError {
+        self.detailed_error = detail.into();
+        self
+    }
+
+    /// Go's `AppError.Error()`, for upstream paths that wrap an `AppError`
+    /// into a plain error (`fmt.Errorf("failed to create bot: %w", err)`).
+    pub fn go_text(&self) -> String {
+        let mut text = format!("{}: {}", self.location, self.message);
+        if !self.detailed_error.is_empty() {
+            text.push_str(", ");
+            text.push_str(&self.detailed_error);
+        }
+        text
     }
 
     pub fn not_found(location: &str, id: &str, message: impl Into<String>) -> ApiError {
@@ -43,8 +105,20 @@ impl ApiError {
         ApiError::new(400, location, id, message)
     }
 
+    pub fn forbidden(location: &str, id: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(403, location, id, message)
+    }
+
     pub fn conflict(location: &str, id: &str, message: impl Into<String>) -> ApiError {
         ApiError::new(409, location, id, message)
+    }
+
+    pub fn internal(location: &str, id: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(500, location, id, message)
+    }
+
+    pub fn not_implemented(location: &str, id: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(501, location, id, message)
     }
 
     pub fn to_proto(&self) -> pb::AppError {
@@ -58,12 +132,19 @@ impl ApiError {
         }
     }
 
-    /// The gRPC status upstream's `AppErrorToStatus` would send.
+    /// The gRPC status upstream's `AppErrorToStatus` / `ErrorToStatus`
+    /// would send.
     pub fn to_status(&self) -> Status {
-        Status::new(
-            grpc_code_for_http(self.status_code),
-            format!("{}: {}", self.id, self.message),
-        )
+        match self.kind {
+            ErrorKind::App => Status::new(
+                grpc_code_for_http(self.status_code),
+                format!("{}: {}", self.id, self.message),
+            ),
+            ErrorKind::Plain => {
+                Status::new(Code::Internal, format!("internal error: {}", self.message))
+            }
+            ErrorKind::Bare(code) => Status::new(code, self.message.clone()),
+        }
     }
 
     /// A response of any PluginAPI method carrying only this error: every
@@ -85,8 +166,10 @@ pub enum ErrorConvention {
     Status,
 }
 
-/// Post RPCs live in upstream's api_post.go, which embeds its errors.
-const EMBEDDING_POST_METHODS: &[&str] = &[
+/// The RPCs of upstream's api_post.go and api_file.go, which embed their
+/// errors (every other handler file returns a status). Upload sessions are
+/// file RPCs in the protocol but live in handlers_remaining.go.
+const EMBEDDING_METHODS: &[&str] = &[
     "CreatePost",
     "AddReaction",
     "RemoveReaction",
@@ -104,13 +187,21 @@ const EMBEDDING_POST_METHODS: &[&str] = &[
     "UpdatePost",
     "SearchPostsInTeam",
     "SearchPostsInTeamForUser",
+    "CopyFileInfos",
+    "GetFileInfo",
+    "SetFileSearchableContent",
+    "GetFileInfos",
+    "GetFile",
+    "GetFileLink",
+    "ReadFile",
+    "UploadFile",
 ];
 
 pub fn convention(method: &str) -> ErrorConvention {
     // Every KV RPC lives in upstream's api_kv.go; PublishWebSocketEvent
     // shares the KV area in the protocol but not that file.
     let kv = method.starts_with("KV");
-    if kv || EMBEDDING_POST_METHODS.contains(&method) {
+    if kv || EMBEDDING_METHODS.contains(&method) {
         ErrorConvention::Embedded
     } else {
         ErrorConvention::Status
@@ -138,10 +229,13 @@ mod tests {
     use prost::Message;
 
     #[test]
-    fn kv_and_post_rpcs_embed_the_rest_use_status() {
+    fn kv_post_and_file_rpcs_embed_the_rest_use_status() {
         assert_eq!(convention("KVGet"), ErrorConvention::Embedded);
         assert_eq!(convention("KVCompareAndSet"), ErrorConvention::Embedded);
         assert_eq!(convention("GetPost"), ErrorConvention::Embedded);
+        assert_eq!(convention("UploadFile"), ErrorConvention::Embedded);
+        assert_eq!(convention("GetFileInfo"), ErrorConvention::Embedded);
+        assert_eq!(convention("UploadData"), ErrorConvention::Status);
         assert_eq!(convention("GetUser"), ErrorConvention::Status);
         assert_eq!(convention("SaveConfig"), ErrorConvention::Status);
         assert_eq!(convention("PublishWebSocketEvent"), ErrorConvention::Status);
@@ -163,6 +257,31 @@ mod tests {
         assert_eq!(grpc_code_for_http(429), Code::ResourceExhausted);
         assert_eq!(grpc_code_for_http(500), Code::Internal);
         assert_eq!(grpc_code_for_http(418), Code::Internal);
+    }
+
+    #[test]
+    fn plain_go_errors_and_refused_arguments_have_their_own_text() {
+        let plain = ApiError::plain("EnsureBotUser", "passed a bot with no username").to_status();
+        assert_eq!(plain.code(), Code::Internal);
+        assert_eq!(
+            plain.message(),
+            "internal error: passed a bot with no username"
+        );
+        let refused = ApiError::argument("CreateBot", "bot is required").to_status();
+        assert_eq!(
+            (refused.code(), refused.message()),
+            (Code::InvalidArgument, "bot is required")
+        );
+        let wrapped = ApiError::invalid(
+            "Bot.IsValid",
+            "model.bot.is_valid.username.app_error",
+            "Invalid username.",
+        )
+        .with_detail("user_id=x");
+        assert_eq!(
+            wrapped.go_text(),
+            "Bot.IsValid: Invalid username., user_id=x"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ mod calls;
 mod errors;
 mod handlers;
 mod registry;
+mod roles;
 mod service;
+mod sha1;
 mod world;
 
 use std::{
@@ -24,7 +26,10 @@ use tokio_stream::wrappers::TcpListenerStream;
 pub use calls::{ApiCall, ApiOutcome, CallLog};
 pub use errors::{ApiError, ErrorConvention, convention};
 pub use service::modelled_methods;
-pub use world::{KvEntry, PluginLog, Seed, SeedError, World};
+pub use world::{
+    ChannelMember, ClusterEvent, EphemeralAction, EphemeralPost, KvEntry, Mail, Outbox, PluginLog,
+    SchemeRoles, Seed, SeedError, StoredFile, TeamMember, WebSocketEvent, World,
+};
 
 use service::{ApiService, ApiState};
 

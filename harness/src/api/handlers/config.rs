@@ -44,35 +44,42 @@ fn get_unsanitized_config(
     })
 }
 
+/// The gRPC layer refuses a missing or undecodable config itself, with
+/// bare `InvalidArgument` text, before the app sees it.
 fn save_config(
     world: &mut World,
     request: pb::SaveConfigRequest,
 ) -> HandlerResult<pb::SaveConfigResponse> {
-    let config: Value = serde_json::from_slice(&request.config_json).map_err(|err| {
-        ApiError::invalid(
-            "SaveConfig",
-            "model.config.is_valid.app_error",
-            format!("config_json is not a JSON object: {err}"),
-        )
-    })?;
-    if !config.is_object() {
-        return Err(ApiError::invalid(
-            "SaveConfig",
-            "model.config.is_valid.app_error",
-            "config_json is not a JSON object",
-        ));
+    if request.config_json.is_empty() {
+        return Err(ApiError::argument("SaveConfig", "config_json is required"));
     }
+    let config: Value = serde_json::from_slice(&request.config_json)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or_else(|| {
+            ApiError::argument(
+                "SaveConfig",
+                "failed to unmarshal config: config_json is not a JSON object",
+            )
+        })?;
     world.config = config;
     Ok(pb::SaveConfigResponse { error: None })
 }
 
+/// The plugin's settings as the server hands them over: keys lower-cased
+/// (`LoadPluginConfiguration` folds them so they match struct fields).
 fn load_plugin_configuration(
     world: &mut World,
     _: pb::LoadPluginConfigurationRequest,
 ) -> HandlerResult<pb::LoadPluginConfigurationResponse> {
+    let folded: serde_json::Map<String, Value> = world
+        .plugin_config
+        .iter()
+        .map(|(key, value)| (key.to_lowercase(), value.clone()))
+        .collect();
     Ok(pb::LoadPluginConfigurationResponse {
         error: None,
-        config_json: serde_json::to_vec(&world.plugin_config).expect("JSON values serialize"),
+        config_json: serde_json::to_vec(&folded).expect("JSON values serialize"),
     })
 }
 
@@ -90,7 +97,9 @@ fn save_plugin_config(
     world: &mut World,
     request: pb::SavePluginConfigRequest,
 ) -> HandlerResult<pb::SavePluginConfigResponse> {
-    let config = request.config.unwrap_or_default();
+    let config = request
+        .config
+        .ok_or_else(|| ApiError::argument("SavePluginConfig", "config is required"))?;
     world.plugin_config = wire::struct_to_json(&config);
     Ok(pb::SavePluginConfigResponse { error: None })
 }
@@ -113,4 +122,63 @@ fn get_bundle_path(
         error: None,
         path: world.bundle_path.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world() -> World {
+        World::from_seed(&World::default_seed(), "p", "/p", "default").unwrap()
+    }
+
+    #[test]
+    fn plugin_settings_reach_the_plugin_with_folded_keys() {
+        let mut w = world();
+        w.plugin_config
+            .insert("ApiKey".into(), Value::String("k".into()));
+        let json = load_plugin_configuration(&mut w, pb::LoadPluginConfigurationRequest {})
+            .unwrap()
+            .config_json;
+        let loaded: Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(loaded, serde_json::json!({"apikey": "k"}));
+    }
+
+    #[test]
+    fn saving_needs_a_config_the_grpc_layer_can_read() {
+        let mut w = world();
+        let status = save_config(
+            &mut w,
+            pb::SaveConfigRequest {
+                config_json: vec![],
+            },
+        )
+        .unwrap_err()
+        .to_status();
+        assert_eq!(
+            (status.code(), status.message()),
+            (tonic::Code::InvalidArgument, "config_json is required")
+        );
+        assert!(
+            save_config(
+                &mut w,
+                pb::SaveConfigRequest {
+                    config_json: b"[1]".to_vec()
+                }
+            )
+            .is_err()
+        );
+        let status = save_plugin_config(&mut w, pb::SavePluginConfigRequest { config: None })
+            .unwrap_err()
+            .to_status();
+        assert_eq!(status.message(), "config is required");
+        save_config(
+            &mut w,
+            pb::SaveConfigRequest {
+                config_json: br#"{"TeamSettings": {"SiteName": "X"}}"#.to_vec(),
+            },
+        )
+        .unwrap();
+        assert_eq!(w.config["TeamSettings"]["SiteName"], "X");
+    }
 }

@@ -4,6 +4,7 @@
 
 use mm_plugin_proto::pb;
 
+use super::common::Page;
 use crate::api::{
     errors::ApiError,
     registry::{HandlerResult, Registry},
@@ -176,26 +177,16 @@ fn kv_delete_all(
 }
 
 fn kv_list(world: &mut World, request: pb::KvListRequest) -> HandlerResult<pb::KvListResponse> {
-    if request.page < 0 || request.per_page < 0 {
-        return Err(ApiError::invalid(
-            "KVList",
-            "api.context.invalid_param.app_error",
-            "page and per_page must not be negative",
-        ));
-    }
-    let (page, per_page) = (request.page as usize, request.per_page as usize);
-    let live: Vec<String> = world
+    let page = Page::new("KVList", request.page, request.per_page)?;
+    let live = world
         .kv
         .keys()
         .filter(|key| world.kv_get(key).is_some())
-        .cloned()
-        .collect();
-    let keys = live
-        .into_iter()
-        .skip(page * per_page)
-        .take(per_page)
-        .collect();
-    Ok(pb::KvListResponse { error: None, keys })
+        .cloned();
+    Ok(pb::KvListResponse {
+        error: None,
+        keys: page.apply(live),
+    })
 }
 
 #[cfg(test)]
