@@ -23,6 +23,8 @@ pub struct ApiCall {
     pub duration: Duration,
     pub request: Value,
     pub outcome: ApiOutcome,
+    /// A suite stub answered (or delayed) this call.
+    pub stubbed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

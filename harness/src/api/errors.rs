@@ -150,6 +150,14 @@ impl ApiError {
     /// A response of any PluginAPI method carrying only this error: every
     /// response message has `AppError error = 1`, so the bytes are the same
     /// whatever the method.
+    /// This error as `method` delivers it: in the response, or as a status.
+    pub fn deliver(&self, method: &str) -> Result<Bytes, Status> {
+        match convention(method) {
+            ErrorConvention::Embedded => Ok(self.to_embedded_response()),
+            ErrorConvention::Status => Err(self.to_status()),
+        }
+    }
+
     pub fn to_embedded_response(&self) -> Bytes {
         let mut buf = Vec::new();
         prost::encoding::message::encode(1, &self.to_proto(), &mut buf);

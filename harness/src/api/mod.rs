@@ -12,6 +12,7 @@ mod registry;
 mod roles;
 mod service;
 mod sha1;
+mod stubs;
 mod world;
 
 use std::{
@@ -26,12 +27,14 @@ use tokio_stream::wrappers::TcpListenerStream;
 pub use calls::{ApiCall, ApiOutcome, CallLog};
 pub use errors::{ApiError, ErrorConvention, convention};
 pub use service::modelled_methods;
+pub use stubs::{Stub, StubAnswer};
 pub use world::{
     ChannelMember, ClusterEvent, EphemeralAction, EphemeralPost, KvEntry, Mail, Outbox, PluginLog,
     SchemeRoles, Seed, SeedError, StoredFile, TeamMember, WebSocketEvent, World,
 };
 
 use service::{ApiService, ApiState};
+use stubs::StubTable;
 
 /// A running PluginAPI server.
 pub struct ApiServer {
@@ -49,6 +52,7 @@ impl ApiServer {
         let addr = listener.local_addr()?;
         let state = Arc::new(ApiState {
             world: Mutex::new(world),
+            stubs: StubTable::default(),
             calls: CallLog::default(),
             epoch,
         });
@@ -84,6 +88,16 @@ impl ApiServer {
 
     pub fn world(&self) -> MutexGuard<'_, World> {
         self.state.world.lock().expect("world lock")
+    }
+
+    /// Stubs in force for the whole suite.
+    pub fn set_suite_stubs(&self, stubs: Vec<Stub>) {
+        self.state.stubs.set_suite(stubs);
+    }
+
+    /// Stubs in force for the current case, checked before the suite's.
+    pub fn set_case_stubs(&self, stubs: Vec<Stub>) {
+        self.state.stubs.set_case(stubs);
     }
 
     /// Stops serving: upstream stops its API server after the plugin is gone.

@@ -15,9 +15,9 @@ use tonic::{Status, body::Body, server::NamedService};
 
 use super::{
     calls::{ApiCall, ApiOutcome, CallLog},
-    errors::{ErrorConvention, convention},
     handlers,
     registry::{HandlerError, Registry},
+    stubs::{StubAnswer, StubTable},
     world::World,
 };
 use crate::wire::{RawCodec, decode_to_json};
@@ -29,68 +29,82 @@ pub fn modelled_methods() -> Vec<&'static str> {
     REGISTRY.methods()
 }
 
-/// State behind the service: the world and the call log.
+/// State behind the service: the world, the stubs and the call log.
 #[derive(Debug)]
 pub struct ApiState {
     pub world: Mutex<World>,
+    pub stubs: StubTable,
     pub calls: CallLog,
     pub epoch: Instant,
 }
 
 impl ApiState {
-    fn handle(&self, method: &str, body: Bytes) -> Result<Bytes, Status> {
+    async fn handle(&self, method: &str, body: Bytes) -> Result<Bytes, Status> {
         let arrived = Instant::now();
-        let answer = match REGISTRY.get(method) {
-            Some(handler) => {
-                let mut world = self.world.lock().expect("world lock");
-                match handler(&mut world, body.clone()) {
-                    Ok(response) => Ok(response),
-                    Err(HandlerError::Api(err)) => match convention(method) {
-                        ErrorConvention::Embedded => Ok(err.to_embedded_response()),
-                        ErrorConvention::Status => Err(err.to_status()),
-                    },
-                    Err(HandlerError::Decode(err)) => Err(Status::invalid_argument(format!(
-                        "{method}: request does not decode as {method}Request: {err}"
-                    ))),
-                }
-            }
-            None => Err(not_modelled(method)),
+        let descriptor = mm_plugin_proto::api_service()
+            .methods()
+            .find(|m| m.name() == method);
+        let request = descriptor
+            .as_ref()
+            .and_then(|d| decode_to_json(&d.input(), &body).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let caught = self.stubs.catch(method, &request);
+        if let Some((_, Some(delay))) = &caught {
+            tokio::time::sleep(*delay).await;
+        }
+        let stubbed = caught.is_some();
+        let answer = match caught.map(|(answer, _)| answer) {
+            Some(StubAnswer::Respond(response)) => Ok(response),
+            Some(StubAnswer::AppError(err)) => err.deliver(method),
+            Some(StubAnswer::Status(code, message)) => Err(Status::new(code, message)),
+            Some(StubAnswer::World) | None => self.world_answer(method, body),
         };
-        let duration = arrived.elapsed();
-        self.record(method, &body, &answer, arrived, duration);
+        self.record(method, request, &answer, arrived, stubbed);
         answer
+    }
+
+    /// The answer of the world's handler, or "not modelled".
+    fn world_answer(&self, method: &str, body: Bytes) -> Result<Bytes, Status> {
+        let Some(handler) = REGISTRY.get(method) else {
+            return Err(not_modelled(method));
+        };
+        let mut world = self.world.lock().expect("world lock");
+        match handler(&mut world, body) {
+            Ok(response) => Ok(response),
+            Err(HandlerError::Api(err)) => err.deliver(method),
+            Err(HandlerError::Decode(err)) => Err(Status::invalid_argument(format!(
+                "{method}: request does not decode as {method}Request: {err}"
+            ))),
+        }
     }
 
     fn record(
         &self,
         method: &str,
-        body: &[u8],
+        request: serde_json::Value,
         answer: &Result<Bytes, Status>,
         arrived: Instant,
-        duration: std::time::Duration,
+        stubbed: bool,
     ) {
+        let duration = arrived.elapsed();
         let descriptor = mm_plugin_proto::api_service()
             .methods()
             .find(|m| m.name() == method);
-        let as_json = |bytes: &[u8], input: bool| {
-            descriptor
-                .as_ref()
-                .and_then(|d| {
-                    let message = if input { d.input() } else { d.output() };
-                    decode_to_json(&message, bytes).ok()
-                })
-                .unwrap_or(serde_json::Value::Null)
-        };
         let outcome = match answer {
             Ok(response) => ApiOutcome::Response {
-                response: as_json(response, false),
+                response: descriptor
+                    .and_then(|d| decode_to_json(&d.output(), response).ok())
+                    .unwrap_or(serde_json::Value::Null),
             },
-            Err(status) if REGISTRY.get(method).is_none() && descriptor.is_some() => {
-                debug_assert_eq!(status.code(), tonic::Code::Unimplemented);
+            Err(status)
+                if !stubbed
+                    && status.code() == tonic::Code::Unimplemented
+                    && REGISTRY.get(method).is_none() =>
+            {
                 ApiOutcome::NotModelled
             }
             Err(status) => ApiOutcome::Status {
-                code: format!("{:?}", status.code()),
+                code: crate::wire::code_name(status.code()).to_owned(),
                 message: status.message().to_owned(),
             },
         };
@@ -99,8 +113,9 @@ impl ApiState {
             method: method.to_owned(),
             at: arrived.saturating_duration_since(self.epoch),
             duration,
-            request: as_json(body, true),
+            request,
             outcome,
+            stubbed,
         });
     }
 }
@@ -173,13 +188,18 @@ struct MethodCall {
 
 impl tonic::server::UnaryService<Bytes> for MethodCall {
     type Response = Bytes;
-    type Future = std::future::Ready<Result<tonic::Response<Bytes>, Status>>;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<tonic::Response<Bytes>, Status>> + Send>,
+    >;
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
-        std::future::ready(
-            self.state
-                .handle(&self.method, request.into_inner())
-                .map(tonic::Response::new),
-        )
+        let state = self.state.clone();
+        let method = std::mem::take(&mut self.method);
+        Box::pin(async move {
+            state
+                .handle(&method, request.into_inner())
+                .await
+                .map(tonic::Response::new)
+        })
     }
 }

@@ -67,7 +67,10 @@ pub fn check_hook(expect: &HookExpect, exchange: &HookExchange<'_>) -> HookVerdi
         ),
     };
     if let Some(response) = &response {
-        check_error(expect, exchange.response_type, response, &mut mismatches);
+        // An expected outcome already says whether an error is wanted.
+        if expect.outcome.is_none() || expect.error != ErrorExpect::Absent {
+            check_error(expect, exchange.response_type, response, &mut mismatches);
+        }
         if let Some(expected) = &expect.response {
             mismatches.extend(partial_match("response", expected, response));
         }
@@ -380,6 +383,7 @@ mod tests {
             outcome: ApiOutcome::Response {
                 response: json!({}),
             },
+            stubbed: false,
         }
     }
 

@@ -5,11 +5,14 @@
 //! JSON-built requests, typed callers through [`HookClient::call_typed`];
 //! either way the deadline is sent as `grpc-timeout` (upstream sends 30 s)
 //! and enforced on this side too, so a hung plugin costs one deadline.
+//! ServeHTTP, the streaming hook, has its own client in [`http`].
+
+pub mod http;
 
 use std::time::Duration;
 
+use ::http::uri::PathAndQuery;
 use bytes::Bytes;
-use http::uri::PathAndQuery;
 use mm_plugin_proto::{HOOKS_SERVICE, pb};
 use prost::{Message, Name};
 use tonic::{Status, transport::Channel};
@@ -53,12 +56,23 @@ impl HookClient {
             request.set_timeout(deadline);
             grpc.unary(request, path, RawCodec).await
         };
-        match tokio::time::timeout(deadline, exchange).await {
-            Ok(answer) => answer.map(tonic::Response::into_inner),
-            Err(_) => Err(Status::deadline_exceeded(format!(
+        let missed = || {
+            Status::deadline_exceeded(format!(
                 "no answer within the {} deadline",
                 humantime::format_duration(deadline)
-            ))),
+            ))
+        };
+        match tokio::time::timeout(deadline, exchange).await {
+            // tonic's channel enforces the grpc-timeout it sends and reports
+            // it as CANCELLED; upstream's Go client reports DEADLINE_EXCEEDED.
+            Ok(Err(status))
+                if status.code() == tonic::Code::Cancelled
+                    && status.message() == "Timeout expired" =>
+            {
+                Err(missed())
+            }
+            Ok(answer) => answer.map(tonic::Response::into_inner),
+            Err(_) => Err(missed()),
         }
     }
 

@@ -313,15 +313,17 @@ pub fn failure_details(case: &CaseReport) -> String {
     }
     if !case.transcript.is_empty() {
         let _ = writeln!(out, "  --- wire transcript (time since run start)");
-        for event in &case.transcript {
-            write_event(&mut out, event);
+        for (at, line) in transcript_lines(&case.transcript) {
+            let _ = writeln!(out, "      {:>10}  {line}", format_duration(at));
         }
     }
     write_output_tail(&mut out, &case.output_tail);
     String::from_utf8(out).expect("the details are written as UTF-8")
 }
 
-fn write_event(out: &mut impl Write, event: &WireEvent) {
+/// The transcript as lines in time order: a hook call is two lines (out
+/// and back), and the API calls the plugin made meanwhile fall in between.
+fn transcript_lines(events: &[WireEvent]) -> Vec<(std::time::Duration, String)> {
     let compact = |value: &serde_json::Value| {
         let text = value.to_string();
         if text.len() > 400 {
@@ -330,39 +332,42 @@ fn write_event(out: &mut impl Write, event: &WireEvent) {
             text
         }
     };
-    match event {
-        WireEvent::Hook(hook) => {
-            let _ = writeln!(
-                out,
-                "      {:>10}  server → plugin  {} {}",
-                format_duration(hook.at),
-                hook.hook,
-                compact(&hook.request)
-            );
-            let response = hook.response.as_ref().map(compact).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "      {:>10}  server ← plugin  {} {} {response}",
-                format_duration(hook.at + hook.duration),
-                hook.hook,
-                hook.status
-            );
-        }
-        WireEvent::Api(call) => {
-            let answer = match &call.outcome {
-                crate::api::ApiOutcome::Response { response } => compact(response),
-                crate::api::ApiOutcome::Status { code, message } => format!("{code}: {message}"),
-                crate::api::ApiOutcome::NotModelled => "not modelled by the harness".to_owned(),
-            };
-            let _ = writeln!(
-                out,
-                "      {:>10}  plugin → API     {} {} → {answer}",
-                format_duration(call.at),
-                call.method,
-                compact(&call.request)
-            );
+    let mut lines = Vec::new();
+    for event in events {
+        match event {
+            WireEvent::Hook(hook) => {
+                lines.push((
+                    hook.at,
+                    format!("server → plugin  {} {}", hook.hook, compact(&hook.request)),
+                ));
+                let response = hook.response.as_ref().map(compact).unwrap_or_default();
+                lines.push((
+                    hook.at + hook.duration,
+                    format!("server ← plugin  {} {} {response}", hook.hook, hook.status),
+                ));
+            }
+            WireEvent::Api(call) => {
+                let answer = match &call.outcome {
+                    crate::api::ApiOutcome::Response { response } => compact(response),
+                    crate::api::ApiOutcome::Status { code, message } => {
+                        format!("{code}: {message}")
+                    }
+                    crate::api::ApiOutcome::NotModelled => "not modelled by the harness".to_owned(),
+                };
+                let stub = if call.stubbed { " (stub)" } else { "" };
+                lines.push((
+                    call.at,
+                    format!(
+                        "plugin → API     {} {} → {answer}{stub}",
+                        call.method,
+                        compact(&call.request)
+                    ),
+                ));
+            }
         }
     }
+    lines.sort_by_key(|(at, _)| *at);
+    lines
 }
 
 fn write_output_tail(out: &mut impl Write, lines: &[CapturedLine]) {

@@ -202,6 +202,7 @@ async fn run_suite(
             format!("could not start the Plugin API server: {err}"),
         )
     })?;
+    api.set_suite_stubs(suite.stubs.clone());
     let api_target = api.addr().to_string();
     let launched = tokio::select! {
         biased;
@@ -388,6 +389,7 @@ impl Session<'_> {
 
     async fn run_case(&mut self, case: &Case) -> CaseReport {
         let started = Instant::now();
+        self.api.set_case_stubs(case.stubs.clone());
         let first_call = self.api.calls().len();
         let mut hook_events = Vec::new();
         let mut steps = Vec::new();
@@ -403,6 +405,7 @@ impl Session<'_> {
                 break;
             }
         }
+        self.api.set_case_stubs(Vec::new());
         let failed = steps.iter().any(|step| step.outcome == StepOutcome::Failed);
         let (transcript, output_tail) = if failed {
             let mut events: Vec<WireEvent> = hook_events.into_iter().map(WireEvent::Hook).collect();

@@ -18,7 +18,7 @@ use tonic::Code;
 
 use super::model::{
     Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Location, Origin,
-    OutcomeExpect, OutputExpect, Redaction, Step, Suite, TextMatch,
+    OutcomeExpect, OutputExpect, Redaction, Step, Stub, StubAnswer, Suite, TextMatch,
 };
 use crate::{check::Family, hooks, wire};
 
@@ -86,6 +86,8 @@ struct RawSuite<'a> {
     activation: Activation,
     #[serde(default)]
     redactions: std::collections::BTreeMap<String, String>,
+    #[serde(borrow, default)]
+    stubs: Vec<&'a RawValue>,
     #[serde(borrow)]
     cases: Vec<&'a RawValue>,
 }
@@ -94,8 +96,42 @@ struct RawSuite<'a> {
 #[serde(deny_unknown_fields)]
 struct RawCase<'a> {
     name: String,
+    #[serde(borrow, default)]
+    stubs: Vec<&'a RawValue>,
     #[serde(borrow)]
     steps: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStub<'a> {
+    method: ApiMethodName,
+    request: Option<serde_json::Value>,
+    #[serde(borrow)]
+    respond: Option<&'a RawValue>,
+    app_error: Option<RawAppError>,
+    status: Option<RawStatusAnswer>,
+    delay: Option<DurationText>,
+    times: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAppError {
+    status_code: u16,
+    id: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    detailed_error: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatusAnswer {
+    code: StatusName,
+    #[serde(default)]
+    message: String,
 }
 
 #[derive(Deserialize)]
@@ -493,6 +529,7 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
                 .map_err(|err| source.invalid(source.location(1, 1), format!("redactions: {err}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let suite_stubs = parse_stubs(&source, &raw.stubs, "stubs")?;
     let world = raw.world.map(|world| match &source.origin {
         Origin::File(path) => path.parent().unwrap_or(Path::new(".")).join(world),
         Origin::Builtin(_) => world,
@@ -528,9 +565,11 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
                 )
             })
             .collect::<Result<_, _>>()?;
+        let stubs = parse_stubs(&source, &case.stubs, &format!("{prefix}.stubs"))?;
         cases.push(Case {
             name: case.name,
             steps,
+            stubs,
             location,
         });
     }
@@ -541,7 +580,76 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
         world,
         activation: raw.activation,
         redactions,
+        stubs: suite_stubs,
         cases,
+    })
+}
+
+fn parse_stubs(
+    source: &Source<'_>,
+    raws: &[&RawValue],
+    prefix: &str,
+) -> Result<Vec<Stub>, SuiteError> {
+    raws.iter()
+        .enumerate()
+        .map(|(index, raw)| parse_stub(source, raw, &format!("{prefix}[{index}]")))
+        .collect()
+}
+
+fn parse_stub(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Stub, SuiteError> {
+    let stub: RawStub = source.parse(raw.get(), Some(raw), prefix)?;
+    let location = source.start_of(raw);
+    let method = stub.method.0;
+    let answers = [
+        stub.respond.is_some(),
+        stub.app_error.is_some(),
+        stub.status.is_some(),
+    ];
+    if answers.iter().filter(|given| **given).count() > 1 {
+        return Err(source.invalid(
+            location,
+            format!("{prefix}: a stub answers with one of respond, app_error, status"),
+        ));
+    }
+    if !answers.contains(&true) && stub.delay.is_none() {
+        return Err(source.invalid(
+            location,
+            format!("{prefix}: a stub needs respond, app_error, status, or at least a delay"),
+        ));
+    }
+    let answer = if let Some(respond) = stub.respond {
+        let descriptor = mm_plugin_proto::api_service()
+            .methods()
+            .find(|m| m.name() == method)
+            .expect("the method was validated while parsing")
+            .output();
+        let bytes = wire::encode_from_json(&descriptor, respond.get()).map_err(|err| {
+            source.invalid(
+                source.within(respond, err.line, err.column),
+                format!(
+                    "{prefix}.respond: not a valid {}: {}",
+                    descriptor.name(),
+                    err.message
+                ),
+            )
+        })?;
+        StubAnswer::Respond(bytes)
+    } else if let Some(error) = stub.app_error {
+        let mut app_error =
+            crate::api::ApiError::new(error.status_code, &method, &error.id, error.message);
+        app_error.detailed_error = error.detailed_error;
+        StubAnswer::AppError(app_error)
+    } else if let Some(status) = stub.status {
+        StubAnswer::Status(status.code.0, status.message)
+    } else {
+        StubAnswer::World
+    };
+    Ok(Stub {
+        method,
+        request: stub.request,
+        answer,
+        delay: stub.delay.map(|d| d.0),
+        times: stub.times,
     })
 }
 

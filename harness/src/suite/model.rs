@@ -4,6 +4,8 @@
 use std::{fmt, path::PathBuf, time::Duration};
 
 use bytes::Bytes;
+
+pub use crate::api::{Stub, StubAnswer};
 use serde_json::Value;
 use tonic::Code;
 
@@ -17,6 +19,8 @@ pub struct Suite {
     pub activation: Activation,
     /// Replacements applied to volatile values before snapshots compare.
     pub redactions: Vec<Redaction>,
+    /// Plugin API stubs in force for the whole suite.
+    pub stubs: Vec<Stub>,
     pub cases: Vec<Case>,
 }
 
@@ -60,6 +64,8 @@ pub enum Activation {
 pub struct Case {
     pub name: String,
     pub steps: Vec<Step>,
+    /// Plugin API stubs in force during this case, before the suite's.
+    pub stubs: Vec<Stub>,
     pub location: Location,
 }
 
