@@ -397,3 +397,58 @@ fn known_failing_cases_pass_the_run_until_they_pass() {
     );
     assert!(output.contains("remove it from the list"), "{output}");
 }
+
+#[test]
+fn references_name_world_entities_and_unknown_ones_are_input_errors() {
+    python_fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = write_file(
+        dir.path(),
+        "refs.json",
+        r#"{"name": "refs", "cases": [{"name": "welcome", "steps": [{
+             "hook": "UserHasJoinedChannel",
+             "request": {"channel_member": {"channel_id": {"$ref": "channel:acme/off-topic"}, "user_id": {"$ref": "user:bob"}}},
+             "expect": {"api_calls": [{"method": "CreatePost", "request": {"post": {"channel_id": {"$ref": "channel:acme/off-topic"}, "user_id": {"$ref": "user:bob"}}}, "count": 1}]}
+           }]}]}"#,
+    );
+    let plugin = fixture("filter-python");
+    let (code, output) = harness_run_with(
+        &[plugin.to_str().unwrap(), "--no-builtin", "--suite", &suite],
+        |_| {},
+    );
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("1 passed, 0 failed"), "{output}");
+
+    let unknown = write_file(
+        dir.path(),
+        "unknown.json",
+        r#"{"name": "unknown", "cases": [{"name": "c", "steps": [{"hook": "UserWillLogIn", "request": {"user": {"id": {"$ref": "user:zed"}}}}]}]}"#,
+    );
+    let (code, output) = harness_run_with(
+        &[
+            plugin.to_str().unwrap(),
+            "--no-builtin",
+            "--suite",
+            &unknown,
+        ],
+        |_| {},
+    );
+    assert_eq!(code, 2, "{output}");
+    assert!(
+        output.contains("$ref user:zed names nothing in the suite's world"),
+        "{output}"
+    );
+
+    let malformed = write_file(
+        dir.path(),
+        "malformed.json",
+        r#"{"name": "malformed", "cases": [{"name": "c", "steps": [{"hook": "UserWillLogIn", "request": {"user": {"id": {"$ref": "person:zed"}}}}]}]}"#,
+    );
+    let (code, output) =
+        harness_run_with(&[plugin.to_str().unwrap(), "--suite", &malformed], |_| {});
+    assert_eq!(code, 2, "{output}");
+    assert!(
+        output.contains("malformed.json:1:") && output.contains("unknown kind \"person\""),
+        "{output}"
+    );
+}

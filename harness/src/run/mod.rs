@@ -23,7 +23,9 @@ use crate::{
     api::{ApiCall, ApiOutcome, ApiServer, Seed, World},
     check::{self, HookExchange, Mismatch, Selector, SnapshotMode, SnapshotOutcome},
     launch::{self, LaunchOptions, PluginTarget, RunningPlugin, Runtime},
-    suite::{Action, Activation, Case, CaseFilter, HookStep, KnownFailing, Origin, Step, Suite},
+    suite::{
+        self, Action, Activation, Case, CaseFilter, HookStep, KnownFailing, Origin, Step, Suite,
+    },
     wire,
 };
 
@@ -113,17 +115,7 @@ pub async fn run(
             report.interrupted = true;
             break;
         }
-        match run_suite(
-            target,
-            suite,
-            &cases,
-            options,
-            started,
-            progress,
-            &mut report,
-        )
-        .await
-        {
+        match run_suite(target, suite, options, started, progress, &mut report).await {
             Ok(session) => {
                 if cases.len() == suite.cases.len()
                     && let Origin::File(path) = &suite.origin
@@ -182,20 +174,27 @@ struct Session<'s> {
 
 async fn run_suite(
     target: &PluginTarget,
-    suite: &Suite,
-    cases: &[&Case],
+    original: &Suite,
     options: &RunOptions,
     epoch: Instant,
     progress: &mut dyn Progress,
     report: &mut RunReport,
 ) -> Result<SuiteOutcome, LaunchFailureReport> {
     let failure = |input_error: bool, message: String| LaunchFailureReport {
-        suite: suite.name.clone(),
+        suite: original.name.clone(),
         input_error,
         message,
         output_tail: Vec::new(),
     };
-    let world = build_world(target, suite).map_err(|message| failure(true, message))?;
+    let world = build_world(target, original).map_err(|message| failure(true, message))?;
+    let resolved = suite::resolve_suite(original, |reference| find_in_world(&world, reference))
+        .map_err(|message| failure(true, format!("{}: {message}", original.origin)))?;
+    let suite = &resolved;
+    let cases: Vec<&Case> = suite
+        .cases
+        .iter()
+        .filter(|case| options.filter.selects(&suite.name, &case.name))
+        .collect();
     let api = ApiServer::start(world, epoch).await.map_err(|err| {
         failure(
             false,
@@ -316,6 +315,21 @@ async fn run_suite(
     };
     session.api.stop().await;
     Ok(outcome)
+}
+
+/// The id a suite's `$ref` names, in this world.
+fn find_in_world(world: &World, reference: &suite::Ref<'_>) -> Result<String, String> {
+    let found = match reference {
+        suite::Ref::User(name) | suite::Ref::Bot(name) => {
+            world.user_by_name(name).map(|user| user.id.clone())
+        }
+        suite::Ref::Team(name) => world.team_by_name(name).map(|team| team.id.clone()),
+        suite::Ref::Channel { team, name } => world
+            .team_by_name(team)
+            .and_then(|team| world.channel_by_name(&team.id, name))
+            .map(|channel| channel.id.clone()),
+    };
+    found.ok_or_else(|| format!("$ref {reference} names nothing in the suite's world"))
 }
 
 fn build_world(target: &PluginTarget, suite: &Suite) -> Result<World, String> {

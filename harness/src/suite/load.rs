@@ -20,6 +20,7 @@ use super::model::{
     Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Location, Origin,
     OutcomeExpect, OutputExpect, Redaction, Step, Stub, StubAnswer, Suite, TextMatch,
 };
+use super::refs;
 use crate::{check::Family, hooks, wire};
 
 #[derive(Debug, thiserror::Error)]
@@ -768,17 +769,38 @@ fn hook_step(
     let (bytes, request_json) = match request {
         None => (bytes::Bytes::new(), serde_json::json!({})),
         Some(raw) => {
-            let bytes = wire::encode_from_json(&method.input(), raw.get()).map_err(|err| {
-                source.invalid(
-                    source.within(raw, err.line, err.column),
-                    format!(
-                        "{prefix}.request: not a valid {}: {}",
-                        method.input().name(),
-                        err.message
-                    ),
-                )
-            })?;
-            let json = serde_json::from_str(raw.get()).expect("the request parsed as JSON already");
+            let json: serde_json::Value =
+                serde_json::from_str(raw.get()).expect("the request parsed as JSON already");
+            let bytes = if refs::has_refs(&json) {
+                // Ids come from the world at run time; placeholders check the
+                // rest of the request now.
+                let placeholders = refs::with_placeholders(&json).map_err(|err| {
+                    source.invalid(location.clone(), format!("{prefix}.request: {err}"))
+                })?;
+                wire::encode_from_json(&method.input(), &placeholders.to_string()).map_err(
+                    |err| {
+                        source.invalid(
+                            location.clone(),
+                            format!(
+                                "{prefix}.request: not a valid {}: {}",
+                                method.input().name(),
+                                err.message
+                            ),
+                        )
+                    },
+                )?
+            } else {
+                wire::encode_from_json(&method.input(), raw.get()).map_err(|err| {
+                    source.invalid(
+                        source.within(raw, err.line, err.column),
+                        format!(
+                            "{prefix}.request: not a valid {}: {}",
+                            method.input().name(),
+                            err.message
+                        ),
+                    )
+                })?
+            };
             (bytes, json)
         }
     };
@@ -801,6 +823,16 @@ fn hook_step(
             api_calls_in_order: raw.api_calls_in_order,
         },
     };
+    let partials = [expect.response.as_ref()].into_iter().flatten().chain(
+        expect
+            .api_calls
+            .iter()
+            .filter_map(|call| call.request.as_ref()),
+    );
+    for partial in partials {
+        refs::with_placeholders(partial)
+            .map_err(|err| source.invalid(location.clone(), format!("{prefix}.expect: {err}")))?;
+    }
     if let Some(outcome) = &expect.outcome {
         let family = Family::of(&hook);
         if !family.outcomes().contains(&outcome.kind()) {

@@ -6,6 +6,8 @@
 mod known_failing;
 mod load;
 mod model;
+mod refs;
+pub mod write;
 
 use bytes::Bytes;
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -16,6 +18,7 @@ pub use model::{
     Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Location, Origin,
     OutcomeExpect, OutputExpect, Redaction, Step, Suite, TextMatch,
 };
+pub use refs::{Ref, resolve_suite};
 
 /// The suites every plugin gets, embedded in the binary: the lifecycle,
 /// then one per hook family, each calling every hook of the family with a
