@@ -5,15 +5,24 @@
 //! [`run`] replays suites (hooks out through [`hooks`], API calls in through
 //! [`api`]), [`check`] judges every answer, and [`report`] says what
 //! happened. [`soak`] relaunches a plugin many times to catch the harness
-//! leaking. [`suite`] reads the files that drive it all; [`wire`] holds
-//! the protocol plumbing the others share.
+//! leaking; [`latency`] measures hook and API latency in HDR histograms
+//! against a budget, a baseline and the harness's own floor; [`fuzz`]
+//! drives it with generated requests and shrinks what fails to a case. [`session`]
+//! pairs a launched plugin with its Plugin API server; [`front`] puts it
+//! behind real HTTP as the server's `/plugins/{id}` routes do. [`suite`]
+//! reads the files that drive it all; [`wire`] holds the protocol plumbing
+//! the others share.
 
 pub mod api;
 pub mod check;
+pub mod front;
+pub mod fuzz;
 pub mod hooks;
+pub mod latency;
 pub mod launch;
 pub mod report;
 pub mod run;
+pub mod session;
 pub mod soak;
 pub mod suite;
 pub mod wire;

@@ -22,8 +22,16 @@ struct Cli {
 enum Command {
     /// Launch a plugin as the server does and run the built-in suites plus any given ones.
     Run(cli::run::RunArgs),
+    /// Serve a plugin's ServeHTTP over real HTTP at /plugins/{id}/ on a loopback address, until Ctrl-C.
+    Http(cli::http::HttpArgs),
     /// Launch, call and shut a plugin down repeatedly; fail if the harness's own resources grow.
     Soak(cli::soak::SoakArgs),
+    /// Fuzz a plugin's hooks with generated requests; shrink each failure and save it as a replayable suite.
+    Fuzz(cli::fuzz::FuzzArgs),
+    /// Measure hook and Plugin API latency in HDR histograms, against a budget, a baseline and the harness's floor.
+    Bench(cli::bench::BenchArgs),
+    /// Merge or compare bench reports (report.json files).
+    Report(cli::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,7 +49,11 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => cli::run::run_command(args).await,
+            Command::Http(args) => cli::http::http_command(args).await,
             Command::Soak(args) => cli::soak::soak_command(args).await,
+            Command::Fuzz(args) => cli::fuzz::fuzz_command(args).await,
+            Command::Bench(args) => cli::bench::bench_command(args).await,
+            Command::Report(args) => cli::report::report_command(args).await,
         }
     });
     ExitCode::from(code)

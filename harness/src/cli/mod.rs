@@ -1,6 +1,10 @@
 //! The subcommands. Each file parses its own flags and calls the library;
 //! what several share (naming and launching a plugin, Ctrl-C) lives here.
 
+pub mod bench;
+pub mod fuzz;
+pub mod http;
+pub mod report;
 pub mod run;
 pub mod soak;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serializer;
 
-pub use console::{Console, failure_details};
+pub use console::{Console, failure_details, shell_quote};
 pub use junit::junit_xml;
 
 /// Durations are written as seconds (a float with microsecond resolution).

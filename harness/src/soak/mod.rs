@@ -9,10 +9,10 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::{
-    api::{ApiServer, World},
-    launch::{self, LaunchOptions, PluginTarget},
+    launch::{LaunchOptions, PluginTarget},
     report::serialize_duration,
-    suite::{self, Action},
+    session::Session,
+    suite,
 };
 
 #[derive(Debug, Clone)]
@@ -130,19 +130,10 @@ async fn one_launch(
     payloads: &[(String, Bytes)],
     report: &mut SoakReport,
 ) -> Result<(), String> {
-    let world = World::from_seed(
-        &World::default_seed(),
-        &target.id,
-        &target.dir.display().to_string(),
-        "default",
-    )
-    .map_err(|err| err.to_string())?;
-    let api = ApiServer::start(world, Instant::now())
+    let session = Session::start(target, None, &options.launch)
         .await
         .map_err(|err| err.to_string())?;
-    let mut plugin = launch::launch(target, &api.addr().to_string(), &options.launch)
-        .await
-        .map_err(|failure| failure.error.to_string())?;
+    let plugin = &session.plugin;
     let callable: Vec<&(String, Bytes)> = payloads
         .iter()
         .filter(|(hook, _)| plugin.implements(hook))
@@ -162,24 +153,14 @@ async fn one_launch(
             report.failed_calls += 1;
         }
     }
-    plugin.process.terminate(options.grace).await;
-    drop(plugin);
-    api.stop().await;
+    session.stop(options.grace).await;
     Ok(())
 }
 
 /// Every hook request of the built-in suites, except the lifecycle's.
 fn builtin_payloads() -> Vec<(String, Bytes)> {
-    suite::builtin()
-        .iter()
-        .filter(|suite| suite.name != "lifecycle")
-        .flat_map(|suite| &suite.cases)
-        .flat_map(|case| &case.steps)
-        .filter_map(|step| match &step.action {
-            Action::Hook(hook) => Some((hook.hook.clone(), hook.request.clone())),
-            _ => None,
-        })
-        .collect()
+    let suites = suite::builtin();
+    suite::hook_requests(suites.iter().filter(|suite| suite.name != "lifecycle"))
 }
 
 /// The harness's own file descriptors, threads and resident memory, from

@@ -207,7 +207,7 @@ mod tests {
         assert_eq!(resolved["post"]["message"], "hi");
         assert!(!has_refs(&resolved));
         let failed = substitute(&value, &mut |text| Err(format!("no {text}")));
-        assert_eq!(failed.unwrap_err(), "no user:alice");
+        assert!(failed.unwrap_err().starts_with("no "));
         assert_eq!(
             with_placeholders(&value).unwrap()["post"]["user_id"],
             "r".repeat(26)

@@ -151,3 +151,153 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
 pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
+
+/// The rust-reference fixture as a launch target: its manifest (and so its
+/// id), run straight from the freshly built binary.
+pub fn rust_reference_target() -> harness::launch::PluginTarget {
+    let mut target = harness::launch::PluginTarget::resolve(&fixture("rust-reference")).unwrap();
+    let binary = rust_reference();
+    target.dir = binary.parent().unwrap().to_owned();
+    target.executable = PathBuf::from(binary.file_name().unwrap());
+    target
+}
+
+/// `harness http` running in the background for a test: where it listens,
+/// the plugin's pid, and what it prints. Dropping it kills both the
+/// harness and the plugin's process group, so a failed test leaks nothing.
+pub struct HttpServe {
+    child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+    pub plugin_pid: u32,
+    /// Everything printed up to the "Listening" line.
+    pub startup: String,
+    stdout: std::sync::mpsc::Receiver<String>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl HttpServe {
+    /// Starts `harness http ARGS...` and waits up to a minute for it to listen.
+    pub fn start(args: &[&str]) -> HttpServe {
+        use std::io::{BufRead, BufReader, Read};
+        let mut command = harness();
+        command
+            .arg("http")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("the harness starts");
+        let (lines, stdout) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut err = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = err.read_to_string(&mut text);
+            sink.lock().unwrap().push_str(&text);
+        });
+        let mut serve = HttpServe {
+            child,
+            addr: ([127, 0, 0, 1], 0).into(),
+            plugin_pid: 0,
+            startup: String::new(),
+            stdout,
+            stderr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(line) = serve.stdout.recv_timeout(left) else {
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "harness http did not listen within a minute:\n{}{}",
+                    serve.startup,
+                    serve.stderr.lock().unwrap()
+                );
+            };
+            serve.startup.push_str(&line);
+            serve.startup.push('\n');
+            let line = line.trim_start();
+            if let Some(rest) = line.strip_prefix("Launched pid ") {
+                serve.plugin_pid = rest.split_whitespace().next().unwrap().parse().unwrap();
+            }
+            if let Some(rest) = line.strip_prefix("Listening on http://") {
+                serve.addr = rest.split('/').next().unwrap().parse().unwrap();
+                return serve;
+            }
+        }
+    }
+
+    /// Ctrl-C, then up to 30 s to exit: the exit code and what was printed
+    /// after the "Listening" line (stdout, then stderr).
+    pub fn stop(&mut self) -> (i32, String) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "harness http still running 30 s after Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut text = String::new();
+        while let Ok(line) = self.stdout.recv_timeout(Duration::from_secs(5)) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        text.push_str(&self.stderr.lock().unwrap());
+        (status.code().unwrap_or(-1), text)
+    }
+}
+
+impl Drop for HttpServe {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            if self.plugin_pid != 0 {
+                let group = nix::unistd::Pid::from_raw(self.plugin_pid as i32);
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `harness bench ARGS...`, bounded to two minutes: exit code and output.
+pub fn harness_bench(args: &[&str]) -> (i32, String) {
+    let mut command = harness();
+    command.arg("bench").args(args);
+    let output = run_bounded(command, Duration::from_secs(120));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// `harness report ARGS...`, bounded to a minute: exit code and output.
+pub fn harness_report(args: &[&str]) -> (i32, String) {
+    let mut command = harness();
+    command.arg("report").args(args);
+    let output = run_bounded(command, Duration::from_secs(60));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}

@@ -26,16 +26,16 @@ pub fn register(registry: &mut Registry) {
     registry.add(kv_list);
 }
 
-fn check_key(location: &str, key: &str) -> HandlerResult<()> {
+fn check_key(key: &str) -> HandlerResult<()> {
     if key.is_empty() || key.chars().count() > MAX_KEY_CHARS {
+        // Upstream validates in model.PluginKeyValue.IsValid, whose text
+        // (typo included) is what a plugin sees.
         return Err(ApiError::invalid(
-            location,
+            "PluginKeyValue.IsValid",
             "model.plugin_key_value.is_valid.key.app_error",
-            format!(
-                "invalid key: expected 1 to {MAX_KEY_CHARS} characters, got {}",
-                key.chars().count()
-            ),
-        ));
+            format!("Invalid key, must be more than 0 and a of maximum {MAX_KEY_CHARS} characters long."),
+        )
+        .with_detail(format!("key={key}")));
     }
     Ok(())
 }
@@ -61,7 +61,7 @@ fn current_is(world: &World, key: &str, expected: &[u8]) -> bool {
 }
 
 fn kv_set(world: &mut World, request: pb::KvSetRequest) -> HandlerResult<pb::KvSetResponse> {
-    check_key("KVSet", &request.key)?;
+    check_key(&request.key)?;
     store(world, &request.key, request.value, 0);
     Ok(pb::KvSetResponse { error: None })
 }
@@ -70,7 +70,7 @@ fn kv_set_with_expiry(
     world: &mut World,
     request: pb::KvSetWithExpiryRequest,
 ) -> HandlerResult<pb::KvSetWithExpiryResponse> {
-    check_key("KVSetWithExpiry", &request.key)?;
+    check_key(&request.key)?;
     if request.expire_in_seconds < 0 {
         return Err(ApiError::invalid(
             "KVSetWithExpiry",
@@ -91,13 +91,13 @@ fn kv_set_with_options(
     world: &mut World,
     request: pb::KvSetWithOptionsRequest,
 ) -> HandlerResult<pb::KvSetWithOptionsResponse> {
-    check_key("KVSetWithOptions", &request.key)?;
+    check_key(&request.key)?;
     let options = request.options.unwrap_or_default();
     if !options.atomic && !options.old_value.is_empty() {
         return Err(ApiError::invalid(
-            "KVSetWithOptions",
+            "PluginKVSetOptions.IsValid",
             "model.plugin_kvset_options.is_valid.old_value.app_error",
-            "old_value is only allowed with atomic",
+            "Invalid old value, it shouldn't be set when the operation is not atomic.",
         ));
     }
     if options.atomic && !current_is(world, &request.key, &options.old_value) {
@@ -122,7 +122,7 @@ fn kv_compare_and_set(
     world: &mut World,
     request: pb::KvCompareAndSetRequest,
 ) -> HandlerResult<pb::KvCompareAndSetResponse> {
-    check_key("KVCompareAndSet", &request.key)?;
+    check_key(&request.key)?;
     let success = current_is(world, &request.key, &request.old_value);
     if success {
         store(world, &request.key, request.new_value, 0);
@@ -137,7 +137,7 @@ fn kv_compare_and_delete(
     world: &mut World,
     request: pb::KvCompareAndDeleteRequest,
 ) -> HandlerResult<pb::KvCompareAndDeleteResponse> {
-    check_key("KVCompareAndDelete", &request.key)?;
+    check_key(&request.key)?;
     let success = world
         .kv_get(&request.key)
         .is_some_and(|current| current == request.old_value);

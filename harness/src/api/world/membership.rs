@@ -108,6 +108,8 @@ pub struct ChannelMember {
     /// Messages the member has seen; the channel's total minus this is
     /// their unread count.
     pub msg_count: i64,
+    /// The same, counting root posts only (threads collapsed).
+    pub msg_count_root: i64,
     pub mention_count: i64,
     pub last_update_at: i64,
 }
@@ -120,6 +122,7 @@ impl ChannelMember {
             roles: self.roles.render(Scope::Channel),
             last_viewed_at: self.last_viewed_at,
             msg_count: self.msg_count,
+            msg_count_root: self.msg_count_root,
             mention_count: self.mention_count,
             notify_props: self.notify_props.clone().into_iter().collect(),
             last_update_at: self.last_update_at,
@@ -251,6 +254,7 @@ impl World {
                 notify_props: default_channel_notify_props(),
                 last_viewed_at: 0,
                 msg_count: 0,
+                msg_count_root: 0,
                 mention_count: 0,
                 last_update_at: now,
             })

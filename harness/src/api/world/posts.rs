@@ -21,7 +21,7 @@ impl World {
         post.edit_at = 0;
         post.delete_at = 0;
         let is_root = post.root_id.is_empty();
-        let mut total = 0;
+        let (mut total, mut total_root) = (0, 0);
         if let Some(channel) = self.channels.get_mut(&post.channel_id) {
             channel.last_post_at = channel.last_post_at.max(post.create_at);
             channel.total_msg_count += 1;
@@ -30,13 +30,17 @@ impl World {
                 channel.total_msg_count_root += 1;
             }
             total = channel.total_msg_count;
+            total_root = channel.total_msg_count_root;
         }
         if let Some(root) = self.posts.get_mut(&post.root_id) {
             root.reply_count += 1;
             root.last_reply_at = post.create_at;
         }
         if let Some(member) = self.channel_member_mut(&post.channel_id, &post.user_id) {
+            // The author has seen their channel up to their own post: both
+            // counters move together, as when a member marks it viewed.
             member.msg_count = total;
+            member.msg_count_root = total_root;
             member.last_viewed_at = now;
         }
         self.posts.insert(post.id.clone(), post.clone());

@@ -1,0 +1,244 @@
+//! `harness bench`: hook and Plugin API latency, against a budget, a
+//! baseline and the harness's own floor.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use harness::{
+    latency::{
+        self, BenchError, BenchOptions, BenchReport, Stat, baseline,
+        budget::{self, Budget},
+        load::{Bounds, Mode},
+        render,
+        report::CallKind,
+        targets::Selection,
+    },
+    launch::PluginTarget,
+    suite,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::{PluginArgs, cancel_on_interrupt, exit};
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    plugin: PluginArgs,
+    /// Hooks to measure: a comma-separated list, `all` (every implemented hook but OnActivate and OnDeactivate), `none`, or `default` (MessageWillBePosted, MessageHasBeenPosted, ExecuteCommand, as far as implemented; with --suite, the suites' hooks).
+    #[arg(long, value_name = "LIST", default_value = "default")]
+    hooks: String,
+    /// Plugin API methods the plugin times itself (it must answer /mm-harness-bench, as fixtures/plugins/bench-python does): a comma-separated list, `all`, `none`, or `default` (upstream's benchmarked methods the harness models).
+    #[arg(long, value_name = "LIST", default_value = "default")]
+    api: String,
+    /// Take hook requests from this suite file or directory (its hook steps) instead of the built-in suites. Repeatable.
+    #[arg(long = "suite", value_name = "FILE|DIR")]
+    suites: Vec<PathBuf>,
+    /// Calls per hook or API method, all rounds together; the run stops at this or --duration, whichever comes first [default: no count bound but 100 000 000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    calls: Option<u64>,
+    /// Measuring time per hook or API method, all rounds together [default: 3s, or 10min with --calls].
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    duration: Option<Duration>,
+    /// Warm-up per hook or API method before measuring; never recorded.
+    #[arg(long, value_name = "DUR", default_value = "1s", value_parser = humantime::parse_duration)]
+    warmup: Duration,
+    /// Rounds the measurement is split into, interleaved over the calls; their spread is the noise baselines are judged against.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    rounds: u64,
+    /// Calls in flight at once.
+    #[arg(long, value_name = "C", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    concurrency: u64,
+    /// Open loop: send this many calls per second whatever the answers do, and report latencies corrected for coordinated omission (and uncorrected). Without it, the loop is closed: each call as soon as the last answered.
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
+    rate: Option<f64>,
+    /// Fail (exit 1) when the --percentile of any hook or plugin-observed API call is over this, e.g. 40us.
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    budget: Option<Duration>,
+    /// The statistic --budget and --baseline judge: p50, p90, p99, p99.9, p99.99, max or mean.
+    #[arg(long, value_name = "STAT", default_value = "p99")]
+    percentile: Stat,
+    /// Compare with an earlier report.json: exit 1 on regressions beyond the measured noise.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write report.json, report.md and report.html into this directory.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The reference plugin the harness's overhead is measured against, or `none` [default: fixtures/plugins/rust-reference of this checkout].
+    #[arg(long, value_name = "PLUGIN|none")]
+    floor: Option<String>,
+}
+
+/// An earlier report and how to name it (its path).
+pub type Baseline = (BenchReport, String);
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a rate between 0 and 10 000 000 calls per second"
+        )),
+    }
+}
+
+pub async fn bench_command(args: BenchArgs) -> u8 {
+    let prepared = prepare(&args);
+    let (target, options, baseline) = match prepared {
+        Ok(prepared) => prepared,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return exit::BAD_INPUT;
+        }
+    };
+    cancel_on_interrupt(options.cancel.clone());
+    let outcome = latency::bench(&target, &options, &mut |line| println!("{line}")).await;
+    let mut report = match outcome {
+        Ok(report) => report,
+        Err(BenchError::Input(message)) => {
+            eprintln!("error: {message}");
+            return exit::BAD_INPUT;
+        }
+        Err(BenchError::NotStarted {
+            message,
+            output_tail,
+        }) => {
+            eprintln!("error: the plugin could not be started: {message}");
+            for line in output_tail {
+                eprintln!("  | {}", line.text);
+            }
+            return if options.cancel.is_cancelled() {
+                exit::INTERRUPTED
+            } else {
+                exit::NOT_STARTED
+            };
+        }
+    };
+    judge(&mut report, args.budget, args.percentile, baseline.as_ref());
+    print!("{}", render::console(&report));
+    if let Some(dir) = &args.out {
+        match latency::write_report(&report, dir) {
+            Ok(paths) => {
+                for path in paths {
+                    println!("{:>12} {}", "Wrote", path.display());
+                }
+            }
+            Err(err) => {
+                eprintln!(
+                    "error: cannot write the report into {}: {err}",
+                    dir.display()
+                );
+                return exit::BAD_INPUT;
+            }
+        }
+    }
+    verdict(&report)
+}
+
+/// Flags into options; the baseline is read now, so a bad path fails
+/// before minutes of measuring.
+fn prepare(args: &BenchArgs) -> anyhow::Result<(PluginTarget, BenchOptions, Option<Baseline>)> {
+    let target = args.plugin.target()?;
+    let mut suites = Vec::new();
+    for path in &args.suites {
+        suites.extend(suite::load_path(path)?);
+    }
+    let baseline = match &args.baseline {
+        Some(path) => Some((BenchReport::load(path)?, path.display().to_string())),
+        None => None,
+    };
+    let floor = match args.floor.as_deref() {
+        Some("none") => None,
+        Some(path) => Some(PluginTarget::resolve(Path::new(path))?),
+        None => default_floor(),
+    };
+    let concurrency = args.concurrency as usize;
+    let mode = match args.rate {
+        Some(rate) => Mode::Open { rate, concurrency },
+        None => Mode::Closed { concurrency },
+    };
+    let bounds = match (args.calls, args.duration) {
+        (None, None) => Bounds {
+            calls: 100_000_000,
+            duration: Duration::from_secs(3),
+        },
+        (Some(calls), None) => Bounds {
+            calls,
+            duration: Duration::from_secs(600),
+        },
+        (calls, Some(duration)) => Bounds {
+            calls: calls.unwrap_or(100_000_000),
+            duration,
+        },
+    };
+    if bounds.duration.is_zero() {
+        anyhow::bail!("--duration must be more than 0");
+    }
+    let options = BenchOptions {
+        launch: args.plugin.launch_options(),
+        deadline: args.plugin.timeout,
+        grace: args.plugin.grace,
+        hooks: Selection::parse(&args.hooks),
+        api: Selection::parse(&args.api),
+        suites,
+        mode,
+        bounds,
+        warmup: args.warmup,
+        rounds: args.rounds as usize,
+        floor,
+        cancel: CancellationToken::new(),
+    };
+    Ok((target, options, baseline))
+}
+
+/// `fixtures/plugins/rust-reference` of the checkout this harness was
+/// built from (or run in), if there is one.
+fn default_floor() -> Option<PluginTarget> {
+    let relative = Path::new("fixtures/plugins/rust-reference");
+    let from_exe = std::env::current_exe().ok();
+    let from_cwd = std::env::current_dir().ok();
+    [from_exe, from_cwd]
+        .into_iter()
+        .flatten()
+        .flat_map(|start| start.ancestors().map(Path::to_path_buf).collect::<Vec<_>>())
+        .map(|dir| dir.join(relative))
+        .find(|dir| dir.join("plugin.json").is_file())
+        .and_then(|dir| PluginTarget::resolve(&dir).ok())
+}
+
+/// Attaches the budget's and the baseline's verdicts to `report`.
+pub fn judge(
+    report: &mut BenchReport,
+    limit: Option<Duration>,
+    stat: Stat,
+    baseline: Option<&Baseline>,
+) {
+    if let Some(limit) = limit {
+        report.budget = Some(budget::judge(report, Budget { limit, stat }));
+    }
+    if let Some((before, label)) = baseline {
+        let mut stats = vec![Stat::P50];
+        if stat != Stat::P50 {
+            stats.push(stat);
+        }
+        report.baseline = Some(baseline::compare(before, report, &stats, label));
+    }
+}
+
+/// The exit code a judged report earns.
+pub fn verdict(report: &BenchReport) -> u8 {
+    let failed_calls = report.calls.iter().any(|call| {
+        call.errors > 0
+            && (budget::is_gated(call.kind)
+                || matches!(call.kind, CallKind::FloorHarness | CallKind::FloorRaw))
+    });
+    let over_budget = report.budget.as_ref().is_some_and(|budget| !budget.passed);
+    let regressed = report.baseline.as_ref().is_some_and(|c| c.regressions > 0);
+    if report.interrupted {
+        exit::INTERRUPTED
+    } else if failed_calls || over_budget || regressed {
+        exit::FAILED
+    } else {
+        exit::PASSED
+    }
+}

@@ -1,0 +1,23 @@
+//! `harness fuzz`: property-based fuzzing of a live plugin.
+//!
+//! [`strategies`] generate hook requests (and ServeHTTP requests),
+//! [`properties`] say what every answer must satisfy (the plugin stays up,
+//! answers within its deadline, well formed by the protocol rules, and
+//! keeps the invariants of a [`spec`]), [`runner`] drives the plugin
+//! through seeded cases, restarting it after crashes, and [`shrink`] turns
+//! each failure into a minimal case, saved as a suite file `harness run`
+//! replays. [`raw`] mutates the encoded bytes instead, to check that the
+//! plugin's decoder and gRPC stack survive malformed input.
+
+pub mod properties;
+pub mod raw;
+pub mod runner;
+mod save;
+pub mod shrink;
+pub mod spec;
+pub mod strategies;
+
+pub use properties::{Failure, FailureKind};
+pub use runner::{Finding, FuzzOptions, FuzzProgress, FuzzReport, Stats, fuzz};
+pub use spec::{Spec, SpecError};
+pub use strategies::Profile;

@@ -1,0 +1,631 @@
+//! A bench run: launch the plugin (and the reference plugin, for the
+//! floor), activate it as the server does, warm every call up, then
+//! measure in rounds. Rounds interleave the calls, alternating their order,
+//! so drift of the machine spreads over all of them and shows as the
+//! rounds' spread, which is the noise baseline comparisons judge against.
+
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    api_bench,
+    histogram::format_ns,
+    load::{self, Bounds, Measured, Mode},
+    machine, overhead,
+    pacing::PreciseClock,
+    report::{BenchReport, CallKind, CallReport, PluginInfo, Role, SCHEMA, Source, now_rfc3339},
+    targets::{self, Payloads, Selection},
+};
+use crate::{
+    api::{ApiOutcome, Seed, World},
+    hooks::HookClient,
+    launch::{CapturedLine, LaunchOptions, PluginTarget, Runtime},
+    session::{Session, SessionError},
+    suite::{self, Suite},
+};
+
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub launch: LaunchOptions,
+    /// Deadline of each hook call.
+    pub deadline: Duration,
+    /// Time the plugins get to exit after SIGTERM.
+    pub grace: Duration,
+    pub hooks: Selection,
+    pub api: Selection,
+    /// Where hook requests come from; the built-in suites when empty.
+    pub suites: Vec<Suite>,
+    pub mode: Mode,
+    /// For each call, all rounds together.
+    pub bounds: Bounds,
+    /// For each call, before the first round; never recorded.
+    pub warmup: Duration,
+    pub rounds: usize,
+    /// The reference plugin for the floor; `None` skips it.
+    pub floor: Option<PluginTarget>,
+    pub cancel: CancellationToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Bad flags or files.
+    #[error("{0}")]
+    Input(String),
+    /// The plugin under test could not be started or activated.
+    #[error("{message}")]
+    NotStarted {
+        message: String,
+        output_tail: Vec<CapturedLine>,
+    },
+}
+
+/// The longest a plugin is asked to call the API in one command: its hook
+/// handler has upstream's 30 s timeout.
+const PLUGIN_BATCH_TIME: Duration = Duration::from_secs(20);
+/// The most calls in one command (its answer lists every sample).
+const PLUGIN_BATCH_CALLS: u64 = 200_000;
+/// Warm-up is bounded by time; this only keeps it bounded in count too.
+const WARMUP_CALLS: u64 = 10_000_000;
+
+/// Something measured, and how.
+struct Target {
+    call: CallReport,
+    work: Work,
+}
+
+enum Work {
+    /// Calls made here, in the load loop.
+    Load(load::Caller),
+    /// API calls the plugin makes and times itself, on command.
+    PluginSide { client: HookClient, rpc: String },
+}
+
+/// Runs the bench; `progress` sees a line at each stage.
+pub async fn bench(
+    target: &PluginTarget,
+    options: &BenchOptions,
+    progress: &mut dyn FnMut(String),
+) -> Result<BenchReport, BenchError> {
+    let created = now_rfc3339();
+    let seed = world_seed(&options.suites)?;
+    progress(format!(
+        "{:>12} {} ({}) in {}",
+        "Plugin",
+        target.id,
+        runtime_name(target.runtime),
+        target.dir.display()
+    ));
+    let started = Instant::now();
+    let mut session = Session::start(
+        target,
+        seed.as_ref().map(|(s, o)| (s, o.as_str())),
+        &options.launch,
+    )
+    .await
+    .map_err(not_started)?;
+    progress(format!(
+        "{:>12} pid {} in {}: {}",
+        "Launched",
+        session.plugin.process.pid(),
+        format_ns(session.plugin.time_to_handshake.as_nanos() as f64),
+        session.plugin.handshake.line
+    ));
+    let mut floor = None;
+    let outcome = measure(target, options, &mut session, &mut floor, progress).await;
+    let cancelled = options.cancel.is_cancelled();
+    let grace = if cancelled {
+        Duration::ZERO
+    } else {
+        options.grace
+    };
+    if let Some(floor) = floor {
+        floor.stop(grace).await;
+    }
+    if !cancelled && session.plugin.implements("OnDeactivate") {
+        let _ = lifecycle_hook(&session, "OnDeactivate", options.deadline).await;
+    }
+    let exited_early = session.plugin.process.try_exit();
+    let tail = session.plugin.process.output().tail(None, 10);
+    session.stop(grace).await;
+    let mut report = outcome?;
+    if let Some(status) = exited_early {
+        report.notes.push(format!(
+            "the plugin exited during the bench ({status}); its last output: {}",
+            tail.iter()
+                .map(|line| line.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+    }
+    report.created = created;
+    report.sources[0].created = report.created.clone();
+    report.interrupted = cancelled;
+    let probe_versions = (report.machine.python.take(), report.machine.grpcio.take());
+    report.machine = machine::describe(&python_for(target)).await;
+    if let (Some(python), grpcio) = probe_versions {
+        // The plugin's own word beats asking an interpreter it may not use.
+        report.machine.python = Some(python);
+        report.machine.grpcio = grpcio;
+    }
+    progress(format!(
+        "{:>12} in {:.1}s",
+        "Finished",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(report)
+}
+
+/// Everything between launch and teardown.
+async fn measure(
+    target: &PluginTarget,
+    options: &BenchOptions,
+    session: &mut Session,
+    floor: &mut Option<Session>,
+    progress: &mut dyn FnMut(String),
+) -> Result<BenchReport, BenchError> {
+    let mut notes = Vec::new();
+    // The server activates a plugin before any other hook reaches it.
+    if session.plugin.implements("OnActivate")
+        && let Err(reason) = lifecycle_hook(session, "OnActivate", options.deadline).await
+    {
+        return Err(BenchError::NotStarted {
+            message: format!("OnActivate failed, so the server would not use the plugin: {reason}"),
+            output_tail: session.plugin.process.output().tail(None, 20),
+        });
+    }
+    let builtin = targets::payloads(&suite::builtin());
+    let given = targets::payloads(&options.suites);
+    let (hooks, hook_notes) = targets::select_hooks(
+        &options.hooks,
+        &session.plugin.implemented,
+        &given,
+        &builtin,
+    )
+    .map_err(BenchError::Input)?;
+    notes.extend(hook_notes);
+    let modelled = crate::api::modelled_methods();
+    let (api, api_notes) =
+        targets::select_api(&options.api, &modelled).map_err(BenchError::Input)?;
+    let id = target.id.clone();
+    let mut list: Vec<Target> = hooks
+        .iter()
+        .map(|payloads| Target {
+            call: CallReport::new(
+                &id,
+                CallKind::Hook,
+                &payloads.name,
+                Some(payloads.description.clone()),
+            ),
+            work: Work::Load(targets::harness_caller(
+                &session.plugin,
+                payloads,
+                options.deadline,
+            )),
+        })
+        .collect();
+    let mut probe_versions = (None, None);
+    if !api.is_empty()
+        && let Some((targets, python, grpcio)) =
+            plugin_side_targets(session, &id, &api, options, &mut notes).await
+    {
+        notes.extend(api_notes);
+        list.extend(targets);
+        probe_versions = (python, grpcio);
+    }
+    if let (Some(floor_target), false) = (&options.floor, hooks.is_empty()) {
+        match Session::start(floor_target, None, &options.launch).await {
+            Ok(started) => {
+                progress(format!(
+                    "{:>12} {} (floor) pid {}",
+                    "Launched",
+                    floor_target.id,
+                    started.plugin.process.pid()
+                ));
+                list.extend(floor_targets(
+                    &started,
+                    floor_target,
+                    &hooks,
+                    options,
+                    &mut notes,
+                ));
+                *floor = Some(started);
+            }
+            Err(err) => notes.push(format!(
+                "the floor was not measured: the reference plugin {} did not start: {err}",
+                floor_target.dir.display()
+            )),
+        }
+    }
+    if list.is_empty() {
+        return Err(BenchError::Input(
+            "nothing to measure: no hook selected and no API method the plugin can call".to_owned(),
+        ));
+    }
+    let server_side = run_rounds(&mut list, options, session, &id, progress).await;
+
+    let mut calls: Vec<CallReport> = list.into_iter().map(|target| target.call).collect();
+    calls.extend(server_side.into_values());
+    // Hooks, API (plugin-side, server-side), then the floor; stable, so the
+    // order of selection holds within each kind.
+    calls.sort_by_key(|call| call.kind);
+    notes.extend(call_notes(&calls, options.mode));
+    let mut plugins = vec![plugin_info(session, target, Role::Bench)];
+    if let (Some(floor), Some(floor_target)) = (floor.as_ref(), &options.floor) {
+        plugins.push(plugin_info(floor, floor_target, Role::Floor));
+    }
+    let mut report = BenchReport {
+        schema: SCHEMA.to_owned(),
+        created: String::new(),
+        harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+        machine: machine::Machine::default(),
+        sources: vec![source(target, options)],
+        plugins,
+        overhead: overhead::overheads(&calls),
+        calls,
+        budget: None,
+        baseline: None,
+        interrupted: false,
+        notes,
+    };
+    // Carried to `bench`, which describes the machine after teardown.
+    (report.machine.python, report.machine.grpcio) = probe_versions;
+    Ok(report)
+}
+
+/// Warm-up, then the rounds. Returns the server-side API histograms.
+async fn run_rounds(
+    list: &mut [Target],
+    options: &BenchOptions,
+    session: &Session,
+    id: &str,
+    progress: &mut dyn FnMut(String),
+) -> BTreeMap<String, CallReport> {
+    let cancel = &options.cancel;
+    if !options.warmup.is_zero() {
+        progress(format!(
+            "{:>12} {} measured calls for {} each",
+            "Warming up",
+            list.len(),
+            humantime::format_duration(options.warmup)
+        ));
+        let warmup = Bounds {
+            calls: WARMUP_CALLS.min(options.bounds.calls.max(1) * 10),
+            duration: options.warmup,
+        };
+        for target in list.iter() {
+            if cancel.is_cancelled() {
+                break;
+            }
+            drop(run_target(target, warmup, options).await);
+        }
+    }
+    let rounds = options.rounds.max(1);
+    let per_round = load::per_round(options.bounds, rounds);
+    let mut server_side: BTreeMap<String, CallReport> = BTreeMap::new();
+    for round in 0..rounds {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let round_started = Instant::now();
+        let log_start = session.api.calls().len();
+        let mut order: Vec<usize> = (0..list.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for index in order {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let measured = run_target(&list[index], per_round, options).await;
+            list[index].call.add_round(measured);
+        }
+        for (method, measured) in server_times(session, log_start) {
+            server_side
+                .entry(method.clone())
+                .or_insert_with(|| CallReport::new(id, CallKind::ApiServer, &method, None))
+                .add_round(measured);
+        }
+        progress(format!(
+            "{:>12} {}/{} in {:.1}s",
+            "Round",
+            round + 1,
+            rounds,
+            round_started.elapsed().as_secs_f64()
+        ));
+    }
+    server_side
+}
+
+async fn run_target(target: &Target, bounds: Bounds, options: &BenchOptions) -> Measured {
+    match &target.work {
+        Work::Load(caller) => {
+            load::run(caller, options.mode, bounds, &PreciseClock, &options.cancel).await
+        }
+        Work::PluginSide { client, rpc } => {
+            tokio::select! {
+                biased;
+                () = options.cancel.cancelled() => Measured::default(),
+                measured = plugin_side(client, rpc, bounds, options.deadline) => measured,
+            }
+        }
+    }
+}
+
+/// Has the plugin call `rpc` within `bounds`, in commands short enough for
+/// its hook timeout.
+async fn plugin_side(
+    client: &HookClient,
+    rpc: &str,
+    bounds: Bounds,
+    deadline: Duration,
+) -> Measured {
+    let started = Instant::now();
+    let mut measured = Measured::default();
+    while measured.calls() < bounds.calls && started.elapsed() < bounds.duration {
+        let count = (bounds.calls - measured.calls()).min(PLUGIN_BATCH_CALLS);
+        let time = (bounds.duration - started.elapsed()).min(PLUGIN_BATCH_TIME);
+        match api_bench::measure(client, rpc, count, time, deadline).await {
+            Ok(timings) => {
+                let mut batch = Measured {
+                    errors: timings.errors,
+                    first_error: timings.first_error,
+                    ..Measured::default()
+                };
+                for nanos in &timings.samples_ns {
+                    batch.latencies.record_ns(*nanos);
+                }
+                let made = batch.calls();
+                measured.absorb(batch);
+                if made == 0 {
+                    break;
+                }
+            }
+            Err(message) => {
+                measured.errors += 1;
+                measured.first_error.get_or_insert(message);
+                break;
+            }
+        }
+    }
+    measured
+}
+
+/// Probes the plugin for the API bench protocol and makes a target per
+/// method it can call. `None` (with a note) if it cannot.
+async fn plugin_side_targets(
+    session: &Session,
+    id: &str,
+    api: &[String],
+    options: &BenchOptions,
+    notes: &mut Vec<String>,
+) -> Option<(Vec<Target>, Option<String>, Option<String>)> {
+    let unavailable = "plugin-observed API latency needs a plugin that answers /mm-harness-bench \
+                       (as fixtures/plugins/bench-python does); only server-side API times are reported";
+    if !session.plugin.implements("ExecuteCommand") {
+        notes.push(unavailable.to_owned());
+        return None;
+    }
+    let probe = match api_bench::probe(&session.plugin.hooks, options.deadline).await {
+        Ok(probe) => probe,
+        Err(reason) => {
+            notes.push(format!("{unavailable}: {reason}"));
+            return None;
+        }
+    };
+    let mut list = Vec::new();
+    for rpc in api {
+        if !probe.rpcs.contains(rpc) {
+            notes.push(format!(
+                "{rpc}: the plugin has no request to call it with; not measured"
+            ));
+            continue;
+        }
+        list.push(Target {
+            call: CallReport::new(
+                id,
+                CallKind::ApiPlugin,
+                rpc,
+                Some(
+                    "timed by the plugin (time.perf_counter_ns), closed loop, 1 in flight"
+                        .to_owned(),
+                ),
+            ),
+            work: Work::PluginSide {
+                client: session.plugin.hooks.clone(),
+                rpc: rpc.clone(),
+            },
+        });
+    }
+    Some((list, probe.python, probe.grpcio))
+}
+
+/// The selected hooks against the reference plugin, through both clients.
+fn floor_targets(
+    floor: &Session,
+    floor_target: &PluginTarget,
+    hooks: &[Payloads],
+    options: &BenchOptions,
+    notes: &mut Vec<String>,
+) -> Vec<Target> {
+    let id = &floor_target.id;
+    let mut list = Vec::new();
+    for payloads in hooks.iter().filter(|p| floor.plugin.implements(&p.hook)) {
+        let raw =
+            match targets::raw_caller(floor.plugin.channel.clone(), payloads, options.deadline) {
+                Ok(raw) => raw,
+                Err(reason) => {
+                    notes.push(format!("no floor for {}: {reason}", payloads.name));
+                    continue;
+                }
+            };
+        let description = Some(payloads.description.clone());
+        list.push(Target {
+            call: CallReport::new(
+                id,
+                CallKind::FloorHarness,
+                &payloads.name,
+                description.clone(),
+            ),
+            work: Work::Load(targets::harness_caller(
+                &floor.plugin,
+                payloads,
+                options.deadline,
+            )),
+        });
+        list.push(Target {
+            call: CallReport::new(id, CallKind::FloorRaw, &payloads.name, description),
+            work: Work::Load(raw),
+        });
+    }
+    list
+}
+
+/// Each API method's server-side service times since `start` in the log.
+fn server_times(session: &Session, start: usize) -> BTreeMap<String, Measured> {
+    let mut by_method: BTreeMap<String, Measured> = BTreeMap::new();
+    for call in session.api.calls().since(start) {
+        let measured = by_method.entry(call.method.clone()).or_default();
+        match &call.outcome {
+            ApiOutcome::Response { .. } => measured.latencies.record(call.duration),
+            ApiOutcome::Status { code, message } => {
+                measured.errors += 1;
+                measured
+                    .first_error
+                    .get_or_insert_with(|| format!("{code}: {message}"));
+            }
+            ApiOutcome::NotModelled => {
+                measured.errors += 1;
+                measured
+                    .first_error
+                    .get_or_insert_with(|| "not modelled by the harness".to_owned());
+            }
+        }
+    }
+    by_method
+}
+
+/// Notes on calls that failed or fell behind the schedule.
+fn call_notes(calls: &[CallReport], mode: Mode) -> Vec<String> {
+    let mut notes = Vec::new();
+    for call in calls {
+        if call.errors > 0 {
+            notes.push(format!(
+                "{}: {} of {} calls failed; the first: {}",
+                call.key(),
+                call.errors,
+                call.errors + call.summary.count,
+                call.first_error.as_deref().unwrap_or("?")
+            ));
+        }
+        if let (Mode::Open { rate, .. }, true) = (mode, call.missed > 0) {
+            notes.push(format!(
+                "{}: {} calls due were never sent: the plugin could not keep up with {rate}/s",
+                call.key(),
+                call.missed
+            ));
+        }
+    }
+    notes
+}
+
+async fn lifecycle_hook(session: &Session, hook: &str, deadline: Duration) -> Result<(), String> {
+    use mm_plugin_proto::pb;
+    let answer = session
+        .plugin
+        .hooks
+        .call(hook, bytes::Bytes::new(), deadline)
+        .await
+        .map_err(|status| status.message().to_owned())?;
+    // OnActivate and OnDeactivate answer an AppError in the body.
+    let response = <pb::OnActivateResponse as prost::Message>::decode(answer)
+        .map_err(|err| format!("the {hook} response does not decode: {err}"))?;
+    match response.error {
+        Some(error) if !error.id.is_empty() || !error.message.is_empty() => {
+            Err(format!("{} {}", error.id, error.message))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn world_seed(suites: &[Suite]) -> Result<Option<(Seed, String)>, BenchError> {
+    let Some(path) = suites.iter().find_map(|suite| suite.world.clone()) else {
+        return Ok(None);
+    };
+    let seed = World::load_seed(&path).map_err(|err| BenchError::Input(err.to_string()))?;
+    Ok(Some((seed, path.display().to_string())))
+}
+
+fn not_started(err: SessionError) -> BenchError {
+    match err {
+        SessionError::Launch(failure) => BenchError::NotStarted {
+            message: failure.error.to_string(),
+            output_tail: failure.output_tail,
+        },
+        SessionError::World(message) => BenchError::Input(message),
+        other => BenchError::NotStarted {
+            message: other.to_string(),
+            output_tail: Vec::new(),
+        },
+    }
+}
+
+fn plugin_info(session: &Session, target: &PluginTarget, role: Role) -> PluginInfo {
+    PluginInfo {
+        id: target.id.clone(),
+        role,
+        runtime: runtime_name(target.runtime).to_owned(),
+        dir: target.dir.display().to_string(),
+        implemented: session.plugin.implemented.clone(),
+        time_to_handshake_s: (session.plugin.time_to_handshake.as_secs_f64() * 1e6).round() / 1e6,
+    }
+}
+
+fn source(target: &PluginTarget, options: &BenchOptions) -> Source {
+    let origins: Vec<String> = options
+        .suites
+        .iter()
+        .map(|s| s.origin.to_string())
+        .collect();
+    Source {
+        created: String::new(),
+        plugin: target.dir.display().to_string(),
+        mode: options.mode,
+        calls: options.bounds.calls,
+        duration_s: options.bounds.duration.as_secs_f64(),
+        warmup_s: options.warmup.as_secs_f64(),
+        rounds: options.rounds.max(1),
+        deadline_s: options.deadline.as_secs_f64(),
+        payloads: if origins.is_empty() {
+            "built-in suites".to_owned()
+        } else {
+            origins.join(", ")
+        },
+        plugin_args: options
+            .launch
+            .extra_args
+            .iter()
+            .map(|arg| arg.to_string_lossy().into_owned())
+            .collect(),
+    }
+}
+
+fn runtime_name(runtime: Runtime) -> &'static str {
+    match runtime {
+        Runtime::Python => "python",
+        Runtime::Native => "native",
+    }
+}
+
+/// The interpreter a Python plugin runs on, or `python3` for the record.
+fn python_for(target: &PluginTarget) -> PathBuf {
+    let path = std::env::var_os("PATH");
+    match (target.runtime, target.command_line(&[], path.as_deref())) {
+        (Runtime::Python, Ok(command)) => command.program,
+        _ => PathBuf::from("python3"),
+    }
+}

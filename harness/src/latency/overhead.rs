@@ -1,0 +1,131 @@
+//! The harness's own cost per hook call: the same hook of the reference
+//! plugin called through the harness's hook client and through a bare
+//! generated tonic client, in the same run. The difference is what the
+//! harness adds; the bare client's time is the floor any client pays.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    baseline::median,
+    report::{CallKind, CallReport},
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overhead {
+    pub hook: String,
+    /// The reference plugin both clients called.
+    pub plugin: String,
+    pub harness_p50_ns: u64,
+    pub harness_p99_ns: u64,
+    pub raw_p50_ns: u64,
+    pub raw_p99_ns: u64,
+    /// Harness time over floor time (1.0: the harness adds nothing).
+    pub ratio_p50: f64,
+    pub ratio_p99: f64,
+    /// Harness time minus floor time; negative when the harness's path is
+    /// leaner than the generated client's (it sends pre-encoded bytes).
+    pub overhead_p50_ns: f64,
+    pub overhead_p99_ns: f64,
+}
+
+/// One entry per hook measured both ways.
+pub fn overheads(calls: &[CallReport]) -> Vec<Overhead> {
+    calls
+        .iter()
+        .filter(|call| call.kind == CallKind::FloorHarness && call.summary.count > 0)
+        .filter_map(|harness| {
+            let raw = calls.iter().find(|call| {
+                call.kind == CallKind::FloorRaw
+                    && call.plugin == harness.plugin
+                    && call.name == harness.name
+                    && call.summary.count > 0
+            })?;
+            let (h, r) = (&harness.summary, &raw.summary);
+            Some(Overhead {
+                hook: harness.name.clone(),
+                plugin: harness.plugin.clone(),
+                harness_p50_ns: h.p50_ns,
+                harness_p99_ns: h.p99_ns,
+                raw_p50_ns: r.p50_ns,
+                raw_p99_ns: r.p99_ns,
+                ratio_p50: ratio(h.p50_ns, r.p50_ns),
+                ratio_p99: ratio(h.p99_ns, r.p99_ns),
+                overhead_p50_ns: h.p50_ns as f64 - r.p50_ns as f64,
+                overhead_p99_ns: h.p99_ns as f64 - r.p99_ns as f64,
+            })
+        })
+        .collect()
+}
+
+fn ratio(numerator: u64, denominator: u64) -> f64 {
+    let value = numerator as f64 / denominator.max(1) as f64;
+    (value * 1000.0).round() / 1000.0
+}
+
+/// The median over hooks of the p50 ratio and the p50 overhead: the one
+/// figure a summary line gives.
+pub fn headline(overheads: &[Overhead]) -> Option<(f64, f64)> {
+    if overheads.is_empty() {
+        return None;
+    }
+    Some((
+        median(&overheads.iter().map(|o| o.ratio_p50).collect::<Vec<_>>()),
+        median(
+            &overheads
+                .iter()
+                .map(|o| o.overhead_p50_ns)
+                .collect::<Vec<_>>(),
+        ),
+    ))
+}
+
+/// The harness's p50 overhead on `hook`, or the median over hooks when
+/// that hook was not measured both ways.
+pub fn for_hook(overheads: &[Overhead], hook: &str) -> Option<f64> {
+    overheads
+        .iter()
+        .find(|overhead| overhead.hook == hook)
+        .map(|overhead| overhead.overhead_p50_ns)
+        .or_else(|| headline(overheads).map(|(_, nanos)| nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::latency::load::Measured;
+    use std::time::Duration;
+
+    fn call(kind: CallKind, name: &str, micros: u64) -> CallReport {
+        let mut call = CallReport::new("ref", kind, name, None);
+        let mut measured = Measured::default();
+        for _ in 0..100 {
+            measured.latencies.record(Duration::from_micros(micros));
+        }
+        call.add_round(measured);
+        call
+    }
+
+    #[test]
+    fn overhead_is_the_harness_path_against_the_raw_one() {
+        let calls = [
+            call(CallKind::FloorHarness, "MessageWillBePosted", 60),
+            call(CallKind::FloorRaw, "MessageWillBePosted", 50),
+            call(CallKind::FloorHarness, "ExecuteCommand", 90),
+            call(CallKind::FloorRaw, "ExecuteCommand", 60),
+            call(CallKind::FloorHarness, "OnlyOneWay", 10),
+        ];
+        let overheads = overheads(&calls);
+        assert_eq!(overheads.len(), 2);
+        let posted = &overheads[0];
+        assert!((posted.ratio_p50 - 1.2).abs() < 0.01, "{posted:?}");
+        assert!(
+            (posted.overhead_p50_ns - 10_000.0).abs() < 100.0,
+            "{posted:?}"
+        );
+        let (ratio, nanos) = headline(&overheads).unwrap();
+        assert!((ratio - 1.35).abs() < 0.01, "{ratio}");
+        assert!((nanos - 20_000.0).abs() < 200.0, "{nanos}");
+        assert!(for_hook(&overheads, "Unmeasured").is_some());
+        assert_eq!(headline(&[]), None);
+    }
+}

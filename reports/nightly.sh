@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Nightly latency report: benches hello-python, bench-python and rust-reference with a release
+# build, merges the three runs and writes reports/nightly/YYYY-MM-DD/ (report.json, report.md,
+# report.html). When an earlier nightly report exists, the new one is compared with the latest
+# of them and the regressions beyond the measured noise are listed (exit 1 if there are any).
+#
+#   reports/nightly.sh                      # today's date (UTC), 5 s per measured call
+#   NIGHTLY_DURATION=20s reports/nightly.sh # longer runs, steadier tails
+#   NIGHTLY_DATE=2025-01-31 reports/nightly.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+date=${NIGHTLY_DATE:-$(date -u +%F)}
+duration=${NIGHTLY_DURATION:-5s}
+out=reports/nightly/$date
+
+fixtures/python/setup.sh
+cargo build --release --quiet -p mm-plugin-harness -p rust-reference
+harness=target/release/harness
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+failed=()
+for plugin in hello-python bench-python rust-reference; do
+  echo "== $plugin"
+  # A failing call is reported in the run's notes; the other runs still go ahead.
+  if ! "$harness" bench "fixtures/plugins/$plugin" --duration "$duration" --warmup 1s --rounds 5 \
+    --out "$work/$plugin"; then
+    failed+=("$plugin")
+  fi
+done
+
+"$harness" report "$work"/*/report.json --merge --out "$work/merged" >/dev/null
+
+# The latest earlier nightly, if any, is the baseline.
+previous=$(find reports/nightly -mindepth 2 -maxdepth 2 -name report.json ! -path "$out/*" 2>/dev/null |
+  sort | tail -n 1)
+mkdir -p "$out"
+status=0
+if [[ -n $previous ]]; then
+  echo "== compared with $previous"
+  "$harness" report "$previous" "$work/merged/report.json" --out "$out" || status=$?
+else
+  cp "$work"/merged/report.{json,md,html} "$out/"
+fi
+echo "nightly report: $out"
+if ((${#failed[@]})); then
+  echo "bench failed for: ${failed[*]}" >&2
+  exit 1
+fi
+exit "$status"
