@@ -4,6 +4,7 @@
 
 mod consequence;
 mod hook;
+mod http;
 mod json_match;
 mod redact;
 mod rules;
@@ -11,6 +12,7 @@ mod snapshot;
 
 pub use consequence::{Consequence, DISMISS_POST, Family, consequence};
 pub use hook::{HookExchange, HookVerdict, check_hook};
+pub use http::check_http;
 pub use json_match::partial_match;
 pub use redact::Selector;
 pub use rules::{check_implemented, check_output, check_termination};

@@ -440,20 +440,20 @@ impl Session<'_> {
             .known_failing
             .as_ref()
             .is_some_and(|list| list.lists(&self.suite.name, &case.name));
-        let not_implemented: Vec<&str> = steps
+        let mut not_implemented: Vec<&str> = steps
             .iter()
             .filter(|step| step.outcome == StepOutcome::NotImplemented)
             .map(|step| step.label.as_str())
             .collect();
+        let all_not_implemented = !steps.is_empty() && not_implemented.len() == steps.len();
+        not_implemented.dedup();
         let outcome = match (failed, listed) {
-            (false, _) if !steps.is_empty() && not_implemented.len() == steps.len() => {
-                Outcome::Skipped {
-                    reason: format!(
-                        "not implemented by the plugin: {}",
-                        not_implemented.join(", ")
-                    ),
-                }
-            }
+            (false, _) if all_not_implemented => Outcome::Skipped {
+                reason: format!(
+                    "not implemented by the plugin: {}",
+                    not_implemented.join(", ")
+                ),
+            },
             (false, false) => Outcome::Passed,
             (true, false) => Outcome::Failed,
             (true, true) => Outcome::KnownFailing,
@@ -475,16 +475,18 @@ impl Session<'_> {
     /// hooks anyway (it would be skipped on a healthy run too), not run otherwise.
     fn not_run(&self, case: &Case, reason: String) -> CaseReport {
         let mut report = not_run(self.suite, case, reason);
-        let hooks: Vec<&str> = case
+        let mut hooks: Vec<&str> = case
             .steps
             .iter()
             .filter_map(|step| match &step.action {
                 Action::Hook(hook) => Some(hook.hook.as_str()),
+                Action::Http(_) => Some("ServeHTTP"),
                 _ => None,
             })
             .collect();
         if hooks.len() == case.steps.len() && hooks.iter().all(|hook| !self.plugin.implements(hook))
         {
+            hooks.dedup();
             report.outcome = Outcome::Skipped {
                 reason: format!("not implemented by the plugin: {}", hooks.join(", ")),
             };
@@ -580,6 +582,23 @@ impl Session<'_> {
                     self.plugin.implemented.join(", ")
                 ));
             }
+            Action::Http(_) if !self.plugin.implements("ServeHTTP") => {
+                report.outcome = StepOutcome::NotImplemented;
+                report.detail = Some(
+                    "ServeHTTP is not in Implemented(); the server answers 404 itself".to_owned(),
+                );
+            }
+            Action::Http(http) => {
+                let (mismatches, event) = self.call_http(http).await;
+                report.mismatches = mismatches;
+                report.detail = event.response.as_ref().map(|exchange| {
+                    format!(
+                        "status {} after {} response messages, ending {}",
+                        exchange["status"], exchange["response"]["messages"], exchange["ending"]
+                    )
+                });
+                hook_events.push(event);
+            }
             Action::Hook(hook) if !self.plugin.implements(&hook.hook) => {
                 report.outcome = StepOutcome::NotImplemented;
                 report.detail = Some(format!(
@@ -631,6 +650,62 @@ impl Session<'_> {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// One request through ServeHTTP, checked; its event for the transcript.
+    async fn call_http(&mut self, step: &crate::suite::HttpStep) -> (Vec<Mismatch>, HookEvent) {
+        use crate::hooks::http::{
+            ExchangeOptions, GeneratedBody, Header, HttpRequest, RequestBody, ServeHttpClient,
+        };
+        let mut request = HttpRequest::new(&step.method, &step.url);
+        request.headers = step
+            .headers
+            .iter()
+            .map(|(name, values)| Header::new(name.clone(), values.clone()))
+            .collect();
+        request.body = match &step.body {
+            crate::suite::HttpBody::Empty => RequestBody::Empty,
+            crate::suite::HttpBody::Bytes(bytes) => RequestBody::Full(bytes.clone()),
+            crate::suite::HttpBody::Generated(size) => {
+                RequestBody::Generated(GeneratedBody::new(*size))
+            }
+        };
+        let options = ExchangeOptions {
+            deadline: Some(step.deadline.unwrap_or(self.options.deadline)),
+            cancel_after: step.cancel_after,
+            ..ExchangeOptions::default()
+        };
+        let at = self.epoch.elapsed();
+        let exchange = ServeHttpClient::new(self.plugin.channel.clone())
+            .exchange(request, &options)
+            .await;
+        let mismatches = check::check_http(&step.expect, &exchange, step.cancel_after.is_some());
+        let event = HookEvent {
+            hook: "ServeHTTP".to_owned(),
+            at,
+            duration: self.epoch.elapsed().saturating_sub(at),
+            request: serde_json::json!({
+                "method": step.method,
+                "url": step.url,
+                "headers": step.headers,
+                "body_bytes": exchange.request.body_bytes,
+            }),
+            status: exchange
+                .grpc_status
+                .as_ref()
+                .map_or("(not seen)".to_owned(), |status| {
+                    if status.is_ok() {
+                        "OK".to_owned()
+                    } else {
+                        format!("{}: {}", status.code, status.message)
+                    }
+                }),
+            response: serde_json::to_value(&exchange).ok(),
+            outcome: exchange
+                .status
+                .map_or("no answer".to_owned(), |status| format!("HTTP {status}")),
+        };
+        (mismatches, event)
     }
 
     async fn call_hook(&mut self, step: &HookStep) -> HookCall {

@@ -17,8 +17,9 @@ use serde_json::value::RawValue;
 use tonic::Code;
 
 use super::model::{
-    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Location, Origin,
-    OutcomeExpect, OutputExpect, Redaction, Step, Stub, StubAnswer, Suite, TextMatch,
+    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpExpect,
+    HttpStep, Location, Origin, OutcomeExpect, OutputExpect, Redaction, StatusExpect, Step, Stub,
+    StubAnswer, Suite, TextMatch,
 };
 use super::refs;
 use crate::{check::Family, hooks, wire};
@@ -149,6 +150,7 @@ struct RawStep<'a> {
     implemented: Option<RawImplemented>,
     shutdown: Option<RawShutdown>,
     output: Option<RawOutput>,
+    http: Option<RawHttp>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +168,94 @@ struct RawImplemented {
 #[serde(deny_unknown_fields)]
 struct RawShutdown {
     grace: Option<DurationText>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    #[serde(default = "get")]
+    method: String,
+    path: String,
+    query: Option<String>,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, OneOrMany>,
+    body: Option<String>,
+    body_base64: Option<String>,
+    body_json: Option<serde_json::Value>,
+    body_size: Option<u64>,
+    cancel_after: Option<u64>,
+    deadline: Option<DurationText>,
+    #[serde(default)]
+    expect: RawHttpExpect,
+}
+
+fn get() -> String {
+    "GET".to_owned()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHttpExpect {
+    status: Option<HttpStatusField>,
+    answered: Option<bool>,
+    request_complete: Option<bool>,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, OneOrMany>,
+    body: Option<String>,
+    body_contains: Option<String>,
+    body_json: Option<serde_json::Value>,
+    body_size: Option<u64>,
+    body_sha256: Option<String>,
+    messages: Option<usize>,
+    flushes: Option<usize>,
+    early: Option<bool>,
+}
+
+/// A header value, or several.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(value) => vec![value],
+            OneOrMany::Many(values) => values,
+        }
+    }
+}
+
+/// `200`, or a class such as `"4xx"`.
+struct HttpStatusField(StatusExpect);
+
+impl<'de> Deserialize<'de> for HttpStatusField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let expected = "an HTTP status (100 to 999) or a class like \"4xx\"";
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Number(number) => number
+                .as_u64()
+                .filter(|status| (100..=999).contains(status))
+                .map(|status| HttpStatusField(StatusExpect::Exact(status as u16)))
+                .ok_or_else(|| D::Error::custom(format!("expected {expected}, found {number}"))),
+            serde_json::Value::String(class) => {
+                let digit = class
+                    .strip_suffix("xx")
+                    .and_then(|d| d.parse::<u16>().ok())
+                    .filter(|d| (1..=9).contains(d));
+                digit
+                    .map(|digit| HttpStatusField(StatusExpect::Class(digit)))
+                    .ok_or_else(|| {
+                        D::Error::custom(format!("expected {expected}, found {class:?}"))
+                    })
+            }
+            other => Err(D::Error::custom(format!(
+                "expected {expected}, found {other}"
+            ))),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -669,6 +759,7 @@ fn parse_step(
         step.implemented.is_some().then_some("implemented"),
         step.shutdown.is_some().then_some("shutdown"),
         step.output.is_some().then_some("output"),
+        step.http.is_some().then_some("http"),
     ];
     let named: Vec<&str> = actions.into_iter().flatten().collect();
     if named.len() != 1 {
@@ -679,7 +770,7 @@ fn parse_step(
         };
         return Err(source.invalid(
             location,
-            format!("{prefix}: a step does exactly one of hook, handshake, health, implemented, shutdown, output; found {found}"),
+            format!("{prefix}: a step does exactly one of hook, http, handshake, health, implemented, shutdown, output; found {found}"),
         ));
     }
     let only_for_hooks = [
@@ -727,6 +818,10 @@ fn parse_step(
         Action::Shutdown {
             grace: shutdown.grace.map(|g| g.0),
         }
+    } else if let Some(http) = step.http {
+        Action::Http(Box::new(http_step(http).map_err(|message| {
+            source.invalid(location.clone(), format!("{prefix}.http: {message}"))
+        })?))
     } else if let Some(output) = step.output {
         Action::Output(OutputExpect {
             stream: output.stream.map(|s| s.0),
@@ -739,6 +834,81 @@ fn parse_step(
         Action::Handshake
     };
     Ok(Step { action, location })
+}
+
+fn http_step(raw: RawHttp) -> Result<HttpStep, String> {
+    use base64::Engine;
+    if !raw.path.starts_with('/') {
+        return Err(format!(
+            "path {:?} must start with `/` (it is the part after /plugins/{{id}})",
+            raw.path
+        ));
+    }
+    let bodies = [
+        raw.body.is_some(),
+        raw.body_base64.is_some(),
+        raw.body_json.is_some(),
+        raw.body_size.is_some(),
+    ];
+    if bodies.iter().filter(|given| **given).count() > 1 {
+        return Err("give one of body, body_base64, body_json, body_size".to_owned());
+    }
+    let body = if let Some(text) = raw.body {
+        HttpBody::Bytes(text.into_bytes().into())
+    } else if let Some(encoded) = raw.body_base64 {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_bytes())
+            .map_err(|err| format!("body_base64 is not base64: {err}"))?;
+        HttpBody::Bytes(bytes.into())
+    } else if let Some(json) = raw.body_json {
+        HttpBody::Bytes(json.to_string().into_bytes().into())
+    } else if let Some(size) = raw.body_size {
+        HttpBody::Generated(size)
+    } else {
+        HttpBody::Empty
+    };
+    let url = match raw.query {
+        Some(query) if !query.is_empty() => format!("{}?{query}", raw.path),
+        _ => raw.path,
+    };
+    let expect = raw.expect;
+    if let Some(digest) = &expect.body_sha256
+        && (digest.len() != 64 || !digest.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(format!(
+            "expect.body_sha256 {digest:?} is not 64 hex digits"
+        ));
+    }
+    Ok(HttpStep {
+        method: raw.method.to_ascii_uppercase(),
+        url,
+        headers: raw
+            .headers
+            .into_iter()
+            .map(|(name, values)| (name, values.into_vec()))
+            .collect(),
+        body,
+        cancel_after: raw.cancel_after,
+        deadline: raw.deadline.map(|d| d.0),
+        expect: HttpExpect {
+            status: expect.status.map(|s| s.0),
+            answered: expect.answered,
+            request_complete: expect.request_complete,
+            headers: expect
+                .headers
+                .into_iter()
+                .map(|(name, values)| (name, values.into_vec()))
+                .collect(),
+            body: expect.body,
+            body_contains: expect.body_contains,
+            body_json: expect.body_json,
+            body_size: expect.body_size,
+            body_sha256: expect.body_sha256.map(|d| d.to_ascii_lowercase()),
+            messages: expect.messages,
+            flushes: expect.flushes,
+            early: expect.early,
+        },
+    })
 }
 
 struct HookParts<'a> {

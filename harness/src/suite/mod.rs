@@ -15,8 +15,9 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 pub use known_failing::KnownFailing;
 pub use load::{SuiteError, load_path, parse};
 pub use model::{
-    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Location, Origin,
-    OutcomeExpect, OutputExpect, Redaction, Step, Suite, TextMatch,
+    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpExpect,
+    HttpStep, Location, Origin, OutcomeExpect, OutputExpect, Redaction, StatusExpect, Step, Suite,
+    TextMatch,
 };
 pub use refs::{Ref, resolve_suite};
 
@@ -32,6 +33,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
     ("commands", include_str!("../../../suites/commands.json")),
     ("system", include_str!("../../../suites/system.json")),
+    (
+        "serve-http",
+        include_str!("../../../suites/serve-http.json"),
+    ),
 ];
 
 /// The built-in suites, parsed.

@@ -110,7 +110,11 @@ fn suite_json(suite: &Suite) -> Object {
     if !suite.stubs.is_empty() {
         out.put("stubs", stubs_json(&suite.stubs));
     }
-    let cases: Vec<Json> = suite.cases.iter().map(|case| case_json(case).into()).collect();
+    let cases: Vec<Json> = suite
+        .cases
+        .iter()
+        .map(|case| case_json(case).into())
+        .collect();
     out.put("cases", cases);
     out
 }
@@ -146,7 +150,8 @@ pub fn escape_invisible(json: &str) -> String {
     out
 }
 
-fn is_invisible(c: char) -> bool {
+/// Characters that show nothing or change how the text around them is shown.
+pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{7f}'..='\u{9f}'
         | '\u{ad}'
@@ -263,17 +268,100 @@ fn step_json(step: &Step) -> Json {
         Action::Implemented { includes } if includes.is_empty() => {
             out.put("implemented", json!({}))
         }
-        Action::Implemented { includes } => {
-            out.put("implemented", json!({"includes": includes}))
-        }
+        Action::Implemented { includes } => out.put("implemented", json!({"includes": includes})),
         Action::Hook(hook) => return hook_json(hook).into(),
         Action::Shutdown { grace: None } => out.put("shutdown", json!({})),
         Action::Shutdown { grace: Some(grace) } => {
             out.put("shutdown", json!({"grace": duration_text(*grace)}))
         }
         Action::Output(output) => out.put("output", output_json(output)),
+        Action::Http(http) => out.put("http", http_json(http)),
     }
     out.into()
+}
+
+fn http_json(step: &crate::suite::HttpStep) -> Value {
+    use crate::suite::{HttpBody, StatusExpect};
+    let (path, query) = step
+        .url
+        .split_once('?')
+        .map_or((step.url.as_str(), None), |(p, q)| (p, Some(q)));
+    let mut out = serde_json::Map::new();
+    out.insert("method".into(), json!(step.method));
+    out.insert("path".into(), json!(path));
+    if let Some(query) = query {
+        out.insert("query".into(), json!(query));
+    }
+    if !step.headers.is_empty() {
+        out.insert(
+            "headers".into(),
+            json!(
+                step.headers
+                    .iter()
+                    .cloned()
+                    .collect::<std::collections::BTreeMap<_, _>>()
+            ),
+        );
+    }
+    match &step.body {
+        HttpBody::Empty => {}
+        HttpBody::Bytes(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => drop(out.insert("body".into(), json!(text))),
+            Err(_) => {
+                use base64::Engine;
+                out.insert(
+                    "body_base64".into(),
+                    json!(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                );
+            }
+        },
+        HttpBody::Generated(size) => drop(out.insert("body_size".into(), json!(size))),
+    }
+    if let Some(after) = step.cancel_after {
+        out.insert("cancel_after".into(), json!(after));
+    }
+    if let Some(deadline) = step.deadline {
+        out.insert("deadline".into(), json!(duration_text(deadline)));
+    }
+    let e = &step.expect;
+    let mut expect = serde_json::Map::new();
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            expect.insert(key.into(), value);
+        }
+    };
+    put(
+        "status",
+        e.status.map(|status| match status {
+            StatusExpect::Exact(code) => json!(code),
+            StatusExpect::Class(class) => json!(format!("{class}xx")),
+        }),
+    );
+    put("answered", e.answered.map(|v| json!(v)));
+    put("request_complete", e.request_complete.map(|v| json!(v)));
+    put(
+        "headers",
+        (!e.headers.is_empty()).then(|| {
+            json!(
+                e.headers
+                    .iter()
+                    .cloned()
+                    .collect::<std::collections::BTreeMap<_, _>>()
+            )
+        }),
+    );
+    put("body", e.body.as_ref().map(|v| json!(v)));
+    put("body_contains", e.body_contains.as_ref().map(|v| json!(v)));
+    put("body_json", e.body_json.clone());
+    put("body_size", e.body_size.map(|v| json!(v)));
+    put("body_sha256", e.body_sha256.as_ref().map(|v| json!(v)));
+    put("messages", e.messages.map(|v| json!(v)));
+    put("flushes", e.flushes.map(|v| json!(v)));
+    put("early", e.early.map(|v| json!(v)));
+    if !expect.is_empty() {
+        out.insert("expect".into(), Value::Object(expect));
+    }
+    Value::Object(out)
 }
 
 fn hook_json(step: &HookStep) -> Object {
@@ -321,7 +409,11 @@ fn expect_json(expect: &HookExpect) -> Object {
         out.put("outcome", outcome_value(outcome));
     }
     if !expect.api_calls.is_empty() {
-        let calls: Vec<Json> = expect.api_calls.iter().map(|c| call_json(c).into()).collect();
+        let calls: Vec<Json> = expect
+            .api_calls
+            .iter()
+            .map(|c| call_json(c).into())
+            .collect();
         out.put("api_calls", calls);
     }
     if expect.api_calls_in_order {
@@ -451,11 +543,15 @@ mod tests {
             {"hook": "MessageWillBePosted", "request": {"post": {"message": "a\u202eb\u200d🏴\udb40\udc67"}}}]}]}"#;
         let suite = parse(Origin::File("s.json".into()), text).unwrap();
         let written = to_json(&suite);
-        assert!(written.contains(r"a\u202eb\u200d🏴\udb40\udc67"), "{written}");
+        assert!(
+            written.contains(r"a\u202eb\u200d🏴\udb40\udc67"),
+            "{written}"
+        );
         let again = parse(Origin::File("s.json".into()), &written).unwrap();
-        let (Action::Hook(before), Action::Hook(after)) =
-            (&suite.cases[0].steps[0].action, &again.cases[0].steps[0].action)
-        else {
+        let (Action::Hook(before), Action::Hook(after)) = (
+            &suite.cases[0].steps[0].action,
+            &again.cases[0].steps[0].action,
+        ) else {
             panic!()
         };
         assert_eq!(before.request_json, after.request_json);
