@@ -93,7 +93,8 @@ pub enum LaunchError {
         stdout: Option<String>,
     },
     #[error(
-        "no handshake line within the {} start timeout{}",
+        "no handshake line within the {} start timeout{}; the plugin was still running, and was killed \
+         (--start-timeout sets the wait; the server allows Python plugins 10s)",
         humantime::format_duration(*.timeout),
         quote_stdout(.stdout)
     )]
@@ -103,14 +104,63 @@ pub enum LaunchError {
     },
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
+    #[error(
+        "the plugin wrote {first:?} to stdout before its handshake line {handshake:?}\n\
+         the server takes the first stdout line as the handshake, so it would refuse this plugin; \
+         write logs to stderr"
+    )]
+    OutputBeforeHandshake { first: String, handshake: String },
     #[error("the handshake named {address}, but connecting to it failed: {message}")]
     Connect { address: String, message: String },
-    #[error("the health check (grpc.health.v1.Health/Check, service \"plugin\") failed: {0}")]
+    #[error(
+        "the plugin exited ({status}) after its handshake line, while the server was {stage} ({error})\n\
+         a plugin must keep serving until it is sent SIGTERM"
+    )]
+    ExitedAfterHandshake {
+        status: ExitStatus,
+        /// What the server was doing when it noticed: "connecting", ...
+        stage: &'static str,
+        error: String,
+    },
+    #[error(
+        "the health check (grpc.health.v1.Health/Check, service \"plugin\") failed: {}",
+        status_text(.0)
+    )]
     HealthCall(tonic::Status),
-    #[error("the health check answered {0:?}, not SERVING: the server would not use this plugin")]
+    // go-plugin's Ping only fails on a call error, so upstream would go on
+    // with a NOT_SERVING plugin; the harness stops, and says so.
+    #[error(
+        "the health check (grpc.health.v1.Health/Check, service \"plugin\") answered {}, not SERVING: \
+         the plugin says it cannot serve, so the harness does not use it \
+         (a Mattermost server would not notice: go-plugin's Ping only fails when the call fails)",
+        serving_status_name(*.0)
+    )]
     NotServing(ServingStatus),
-    #[error("Implemented() failed: {0}")]
+    #[error("Implemented() failed: {}", status_text(.0))]
     Implemented(tonic::Status),
+}
+
+/// `CODE: message`, with the transport error behind the status if any:
+/// "UNKNOWN: transport error" alone does not say the connection was reset.
+fn status_text(status: &tonic::Status) -> String {
+    let code = crate::wire::code_name(status.code());
+    let message = status.message();
+    match std::error::Error::source(status).map(error_chain) {
+        // tonic repeats its message as the source's text: say it once.
+        Some(chain) if chain.starts_with(message) => format!("{code}: {chain}"),
+        Some(chain) => format!("{code}: {message}: {chain}"),
+        None => format!("{code}: {message}"),
+    }
+}
+
+/// The name the health protocol gives a status.
+fn serving_status_name(status: ServingStatus) -> &'static str {
+    match status {
+        ServingStatus::Unknown => "UNKNOWN",
+        ServingStatus::Serving => "SERVING",
+        ServingStatus::NotServing => "NOT_SERVING",
+        ServingStatus::ServiceUnknown => "SERVICE_UNKNOWN",
+    }
 }
 
 fn quote_stdout(stdout: &Option<String>) -> String {
@@ -179,6 +229,12 @@ pub async fn launch(
             process,
         }),
         Err(error) => {
+            let error = match error {
+                LaunchError::Handshake(HandshakeError::Malformed { line, reason }) => {
+                    handshake_after_output(&mut process, line, reason, options.start_timeout).await
+                }
+                error => error,
+            };
             // Kill first: a diagnosis must never leave the plugin behind.
             process.terminate(Duration::ZERO).await;
             process.settle_output().await;
@@ -187,6 +243,34 @@ pub async fn launch(
                 output_tail: process.output().tail(None, 20),
             })
         }
+    }
+}
+
+/// A first stdout line that is no handshake is often a log line printed
+/// before it: gives the plugin a moment to write the real handshake, and
+/// names both if it does. The wait ends early if the plugin exits.
+async fn handshake_after_output(
+    process: &mut PluginProcess,
+    line: String,
+    reason: String,
+    start_timeout: Duration,
+) -> LaunchError {
+    let deadline = tokio::time::Instant::now() + start_timeout.min(Duration::from_secs(1));
+    loop {
+        let later = process.output().tail(Some(Stream::Stdout), usize::MAX);
+        if let Some(handshake) = later
+            .into_iter()
+            .find(|captured| handshake::parse(&captured.text).is_ok())
+        {
+            return LaunchError::OutputBeforeHandshake {
+                first: line,
+                handshake: handshake.text,
+            };
+        }
+        if tokio::time::Instant::now() >= deadline || process.try_exit().is_some() {
+            return HandshakeError::Malformed { line, reason }.into();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -205,22 +289,58 @@ async fn connect(
 ) -> Result<Connected, LaunchError> {
     let handshake = wait_for_handshake(process, first_line, options.start_timeout).await?;
     let time_to_handshake = process.spawned_at().elapsed();
-    let channel = open_channel(&handshake.address).await?;
+    let channel = match open_channel(&handshake.address).await {
+        Ok(channel) => channel,
+        Err(error) => return Err(exited_or(process, "connecting", error).await),
+    };
     match check_health(channel.clone(), options.call_timeout).await {
         Ok(ServingStatus::Serving) => {}
         Ok(status) => return Err(LaunchError::NotServing(status)),
-        Err(status) => return Err(LaunchError::HealthCall(status)),
+        Err(status) => {
+            let error = LaunchError::HealthCall(status);
+            return Err(exited_or(process, "checking its health", error).await);
+        }
     }
-    let implemented = HookClient::new(channel.clone())
+    let implemented = match HookClient::new(channel.clone())
         .implemented(options.call_timeout)
         .await
-        .map_err(LaunchError::Implemented)?;
+    {
+        Ok(implemented) => implemented,
+        Err(status) => {
+            let error = LaunchError::Implemented(status);
+            return Err(exited_or(process, "calling Implemented()", error).await);
+        }
+    };
     Ok(Connected {
         handshake,
         time_to_handshake,
         channel,
         implemented,
     })
+}
+
+/// A failed call after the handshake is, more often than not, a plugin
+/// that exited: say that rather than the transport error it caused. The
+/// process may need a moment to be reaped after its sockets closed.
+async fn exited_or(
+    process: &mut PluginProcess,
+    stage: &'static str,
+    error: LaunchError,
+) -> LaunchError {
+    match process.exited_within(Duration::from_millis(300)).await {
+        Some(status) => LaunchError::ExitedAfterHandshake {
+            status,
+            stage,
+            error: match &error {
+                LaunchError::HealthCall(status) | LaunchError::Implemented(status) => {
+                    status_text(status)
+                }
+                LaunchError::Connect { message, .. } => message.clone(),
+                other => other.to_string(),
+            },
+        },
+        None => error,
+    }
 }
 
 async fn wait_for_handshake(

@@ -14,7 +14,7 @@ use std::{
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Lines kept per plugin (both streams together).
-const KEPT_LINES: usize = 400;
+pub const KEPT_LINES: usize = 400;
 /// Bytes kept of a single line.
 const KEPT_LINE_BYTES: usize = 4096;
 

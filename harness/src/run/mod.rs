@@ -169,6 +169,8 @@ struct Session<'s> {
     died: Option<String>,
     /// The last hook call failed at the transport (connection gone).
     call_broke: bool,
+    /// The step running now (index, label, start), for an interruption.
+    in_flight: Option<(usize, String, Instant)>,
     snapshots: Vec<std::path::PathBuf>,
 }
 
@@ -231,6 +233,7 @@ async fn run_suite(
         exit: None,
         died: None,
         call_broke: false,
+        in_flight: None,
         snapshots: Vec::new(),
     };
     let mut notes = Vec::new();
@@ -248,13 +251,17 @@ async fn run_suite(
             Some(reason) => session.not_run(case, reason.clone()),
             None => {
                 let cancel = options.cancel.clone();
-                tokio::select! {
+                let finished = tokio::select! {
                     biased;
-                    _ = cancel.cancelled() => {
+                    _ = cancel.cancelled() => None,
+                    case_report = session.run_case(case) => Some(case_report),
+                };
+                match finished {
+                    Some(case_report) => case_report,
+                    None => {
                         stopped = Some("the run was interrupted".to_owned());
-                        not_run(suite, case, "interrupted while this case ran".to_owned())
+                        not_run(suite, case, session.interrupted_reason())
                     }
-                    case_report = session.run_case(case) => case_report,
                 }
             }
         };
@@ -262,7 +269,8 @@ async fn run_suite(
             && let Some(death) = &session.died
         {
             notes.push(format!(
-                "the plugin died during {}/{}: {death}",
+                "the plugin died during {}/{}: {death}; a Mattermost server would find it \
+                 at its next health check (every 30s) and restart it, at most 3 times an hour",
                 suite.name, case.name
             ));
             stopped = Some(format!("the plugin died during {}: {death}", case.name));
@@ -295,6 +303,16 @@ async fn run_suite(
         Some(describe_termination(&termination))
     };
     session.plugin.process.settle_output().await;
+    let (dropped, total) = session.plugin.process.output().dropped_and_total();
+    if dropped > 0 {
+        // The tails in this report are then the very end of a long output.
+        notes.push(format!(
+            "the plugin wrote {:.1} MiB of output; the harness kept its last {} lines and dropped \
+             {dropped} earlier ones",
+            total as f64 / (1024.0 * 1024.0),
+            launch::output::KEPT_LINES
+        ));
+    }
     let calls = session.api.calls().since(0);
     let outcome = SuiteOutcome {
         snapshots: std::mem::take(&mut session.snapshots),
@@ -508,6 +526,8 @@ impl Session<'_> {
         let Some(status) = self.plugin.process.exited_within(wait).await else {
             return;
         };
+        // Its last words (a panic, a traceback) are what the reader needs.
+        self.plugin.process.settle_output().await;
         let death = format!("the plugin process exited ({status}) during {}", step.label);
         step.mismatches.push(Mismatch::new(
             "plugin",
@@ -515,6 +535,19 @@ impl Session<'_> {
             death.clone(),
         ));
         self.died = Some(death);
+    }
+
+    /// Why the case cut short by an interruption did not finish.
+    fn interrupted_reason(&self) -> String {
+        match &self.in_flight {
+            Some((index, label, since)) => format!(
+                "interrupted while step {index} ({label}) had been running for {}",
+                humantime::format_duration(Duration::from_millis(
+                    since.elapsed().as_millis() as u64
+                ))
+            ),
+            None => "interrupted while this case ran".to_owned(),
+        }
     }
 
     async fn run_step(
@@ -525,6 +558,7 @@ impl Session<'_> {
         hook_events: &mut Vec<HookEvent>,
     ) -> StepReport {
         let started = Instant::now();
+        self.in_flight = Some((index, step.action.label().to_owned(), started));
         let deadline = self.options.deadline;
         let mut report = StepReport {
             index,
@@ -608,10 +642,20 @@ impl Session<'_> {
             }
             Action::Hook(hook) => {
                 let call = self.call_hook(hook).await;
-                report.detail = Some(format!(
-                    "server outcome: {}",
-                    call.verdict.consequence.summary()
-                ));
+                let mut detail = format!("server outcome: {}", call.verdict.consequence.summary());
+                if call.event.status.starts_with("DEADLINE_EXCEEDED") {
+                    // Say which deadline it was, and how it compares with the server's.
+                    let (deadline, source) = match hook.deadline {
+                        Some(deadline) => (deadline, "the step's `deadline`"),
+                        None => (self.options.deadline, "--timeout"),
+                    };
+                    detail.push_str(&format!(
+                        "; deadline {} from {source}; a Mattermost server waits {}",
+                        humantime::format_duration(deadline),
+                        humantime::format_duration(crate::hooks::DEFAULT_DEADLINE)
+                    ));
+                }
+                report.detail = Some(detail);
                 report.mismatches = call.verdict.mismatches.clone();
                 report.warnings = call.verdict.warnings.clone();
                 if let Some(name) = &hook.snapshot {
@@ -635,6 +679,7 @@ impl Session<'_> {
             report.outcome = StepOutcome::Failed;
         }
         report.duration = started.elapsed();
+        self.in_flight = None;
         report
     }
 
@@ -679,6 +724,11 @@ impl Session<'_> {
         let exchange = ServeHttpClient::new(self.plugin.channel.clone())
             .exchange(request, &options)
             .await;
+        // A stream that broke or never answered is how a crash looks here.
+        self.call_broke = matches!(
+            exchange.ending,
+            crate::hooks::http::Ending::StreamError | crate::hooks::http::Ending::NoResponse
+        );
         let mismatches = check::check_http(&step.expect, &exchange, step.cancel_after.is_some());
         let event = HookEvent {
             hook: "ServeHTTP".to_owned(),
@@ -721,7 +771,8 @@ impl Session<'_> {
             .plugin
             .hooks
             .call(&step.hook, step.request.clone(), deadline)
-            .await;
+            .await
+            .map_err(as_grpc_go_reports);
         self.call_broke = answer.as_ref().is_err_and(|status| {
             matches!(
                 status.code(),
@@ -847,6 +898,30 @@ fn snapshot_call(call: &ApiCall) -> Value {
         "request": call.request,
         "outcome": call.outcome,
     })
+}
+
+/// tonic reports an answer over the size limit as OUT_OF_RANGE; grpc-go,
+/// which the Mattermost server uses, as RESOURCE_EXHAUSTED. Suites and
+/// outcomes follow upstream, so the status is given as grpc-go gives it.
+fn as_grpc_go_reports(status: tonic::Status) -> tonic::Status {
+    let message = status.message();
+    if status.code() != tonic::Code::OutOfRange
+        || !message.contains("decoded message length too large")
+    {
+        return status;
+    }
+    let numbers: Vec<&str> = message
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|part| !part.is_empty())
+        .collect();
+    let (found, limit) = match numbers[..] {
+        [found, limit] => (found, limit),
+        _ => return status,
+    };
+    tonic::Status::resource_exhausted(format!(
+        "grpc: received message larger than max ({found} vs. {limit}): the answer is over the \
+         4 MiB a Mattermost server's gRPC client accepts"
+    ))
 }
 
 fn status_text(status: &tonic::Status) -> String {

@@ -301,3 +301,40 @@ pub fn harness_report(args: &[&str]) -> (i32, String) {
     );
     (output.status.code().unwrap_or(-1), text)
 }
+
+/// `harness fuzz ARGS...`, bounded to two minutes: exit code and output
+/// (stdout, then stderr, where the progress lines go).
+pub fn harness_fuzz(args: &[&str]) -> (i32, String) {
+    let mut command = harness();
+    command.arg("fuzz").args(args);
+    let output = run_bounded(command, Duration::from_secs(120));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// Live processes (zombies excluded) whose environment holds `var=value`.
+/// A variable set on the harness's command is inherited by the plugin and
+/// by everything the plugin starts, so this finds a run's processes
+/// whether or not their pids were ever reported.
+pub fn processes_with_env(var: &str, value: &str) -> Vec<u32> {
+    let wanted = format!("{var}={value}");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // Unreadable: another user's process, or one that just ended.
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                environ
+                    .split(|&byte| byte == 0)
+                    .any(|entry| entry == wanted.as_bytes())
+            })
+        })
+        .filter(|&pid| process_alive(pid))
+        .collect()
+}

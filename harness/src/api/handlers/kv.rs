@@ -33,7 +33,9 @@ fn check_key(key: &str) -> HandlerResult<()> {
         return Err(ApiError::invalid(
             "PluginKeyValue.IsValid",
             "model.plugin_key_value.is_valid.key.app_error",
-            format!("Invalid key, must be more than 0 and a of maximum {MAX_KEY_CHARS} characters long."),
+            format!(
+                "Invalid key, must be more than 0 and a of maximum {MAX_KEY_CHARS} characters long."
+            ),
         )
         .with_detail(format!("key={key}")));
     }
