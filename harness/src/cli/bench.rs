@@ -26,7 +26,7 @@ use super::{PluginArgs, cancel_on_interrupt, exit};
 pub struct BenchArgs {
     #[command(flatten)]
     plugin: PluginArgs,
-    /// Hooks to measure: a comma-separated list, `all` (every implemented hook but OnActivate and OnDeactivate), `none`, or `default` (MessageWillBePosted, MessageHasBeenPosted, ExecuteCommand, as far as implemented; with --suite, the suites' hooks).
+    /// Hooks to measure: a comma-separated list, `all` (every implemented hook but OnActivate and OnDeactivate), `none`, or `default` (MessageWillBePosted, MessageHasBeenPosted, ExecuteCommand, and ServeHTTP with a small and a 1 MiB request, as far as implemented; with --suite, the suites' hooks).
     #[arg(long, value_name = "LIST", default_value = "default")]
     hooks: String,
     /// Plugin API methods the plugin times itself (it must answer /mm-harness-bench, as fixtures/plugins/bench-python does): a comma-separated list, `all`, `none`, or `default` (upstream's benchmarked methods the harness models).

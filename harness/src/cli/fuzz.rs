@@ -9,7 +9,10 @@ use std::{
 };
 
 use harness::{
-    fuzz::{self, Failure, Finding, FuzzOptions, FuzzProgress, FuzzReport, Profile, Spec, Stats},
+    fuzz::{
+        self, Failure, Finding, FuzzOptions, FuzzProgress, FuzzReport, Profile, Spec, Stats,
+        properties::printable,
+    },
     launch::{PluginTarget, RunningPlugin, Runtime},
     report::{format_duration, shell_quote},
 };
@@ -78,6 +81,9 @@ pub async fn fuzz_command(args: FuzzArgs) -> u8 {
 fn prepare(args: &FuzzArgs) -> anyhow::Result<(PluginTarget, FuzzOptions)> {
     let target = args.plugin.target()?;
     fuzz::runner::check_hook_names(&args.hooks).map_err(anyhow::Error::msg)?;
+    if args.raw && args.hooks.iter().any(|hook| hook == "ServeHTTP") {
+        anyhow::bail!("--raw damages unary hook requests; ServeHTTP cannot be fuzzed with it");
+    }
     let spec = match &args.spec {
         Some(path) => Spec::load(path)?,
         None => Spec::default(),
@@ -129,7 +135,8 @@ impl FuzzConsole {
             target.dir.display()
         );
         if !options.spec.rules.is_empty() || !options.spec.never_status.is_empty() {
-            let rules = options.spec.rules.len() + usize::from(!options.spec.never_status.is_empty());
+            let rules =
+                options.spec.rules.len() + usize::from(!options.spec.never_status.is_empty());
             println!("{:>12} {} ({rules} rules)", "Spec", options.spec.origin);
         }
         FuzzConsole {
@@ -159,7 +166,7 @@ impl FuzzConsole {
         if let Some(failure) = &report.launch_failure {
             println!("\nerror: the plugin could not be started:");
             for line in failure.lines() {
-                println!("  {line}");
+                println!("  {}", printable(line));
             }
         }
         if !report.not_implemented.is_empty() {
@@ -178,23 +185,30 @@ impl FuzzConsole {
         }
         println!("------------");
         println!(
-            "{:>12} [{:>10}] {} cases, {:.1} cases/s: {} failures ({} failing cases), {} crashes, {} restarts",
+            "{:>12} [{:>10}] {}, {:.1} cases/s: {} ({}), {}, {}",
             "Summary",
             format_duration(stats.elapsed),
-            stats.cases,
+            counted(stats.cases, "case"),
             stats.cases_per_second(),
-            report.findings.len(),
-            stats.failing_cases,
-            stats.crashes,
-            stats.restarts
+            counted(report.findings.len() as u64, "failure"),
+            counted(stats.failing_cases, "failing case"),
+            counted(stats.crashes, "crash"),
+            counted(stats.restarts, "restart"),
         );
-        if !stats.per_hook.is_empty() {
-            let per_hook: Vec<String> = report
-                .hooks
-                .iter()
-                .filter_map(|hook| stats.per_hook.get(hook).map(|n| format!("{hook} {n}")))
-                .collect();
-            println!("{:>12} {}", "Cases", per_hook.join(", "));
+        let counts: Vec<u64> = stats.per_hook.values().copied().collect();
+        match (counts.iter().min(), counts.iter().max()) {
+            (Some(least), Some(most)) if report.hooks.len() > 6 => {
+                println!("{:>12} {least} to {most} per hook", "Cases");
+            }
+            _ if !counts.is_empty() => {
+                let per_hook: Vec<String> = report
+                    .hooks
+                    .iter()
+                    .filter_map(|hook| stats.per_hook.get(hook).map(|n| format!("{hook} {n}")))
+                    .collect();
+                println!("{:>12} {}", "Cases", per_hook.join(", "));
+            }
+            _ => {}
         }
         for finding in &report.findings {
             let saved = match (&finding.saved, &finding.save_error) {
@@ -202,25 +216,35 @@ impl FuzzConsole {
                 (None, Some(error)) => format!(", not saved: {error}"),
                 (None, None) => String::new(),
             };
+            let also = if finding.also_in.is_empty() {
+                String::new()
+            } else {
+                format!(", also in {}", finding.also_in.join(", "))
+            };
             println!(
-                "{:>12} {}: {} (seen {} times){saved}",
+                "{:>12} {}: {} (seen {}{also}){saved}",
                 "FAIL",
                 finding.hook,
                 finding.kind(),
-                finding.occurrences
+                counted(finding.occurrences, "time"),
             );
         }
         if stats.cases > 0 {
             println!("{:>12} {}", "Reproduce", reproduce_command(report, args));
         }
-        let saved: Vec<&Finding> = report.findings.iter().filter(|f| f.saved.is_some()).collect();
+        let saved: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.saved.is_some())
+            .collect();
         if let (Some(dir), false) = (&args.save, saved.is_empty()) {
-            println!(
-                "{:>12} harness run {} --suite {}",
-                "Replay",
+            let mut words = vec![
+                "harness run".to_owned(),
                 shell_quote(&args.plugin.plugin.display().to_string()),
-                shell_quote(&dir.display().to_string())
-            );
+                format!("--suite {}", shell_quote(&dir.display().to_string())),
+            ];
+            words.extend(plugin_args(args));
+            println!("{:>12} {}", "Replay", words.join(" "));
         }
         println!(
             "{} passed, {} failed",
@@ -239,7 +263,12 @@ impl FuzzProgress for FuzzConsole {
             format_duration(plugin.time_to_handshake),
             plugin.handshake.line
         );
-        println!("{:>12} {} hooks: {}", "Fuzzing", hooks.len(), hooks.join(", "));
+        println!(
+            "{:>12} {} hooks: {}",
+            "Fuzzing",
+            hooks.len(),
+            hooks.join(", ")
+        );
     }
 
     fn tick(&mut self, stats: &Stats) {
@@ -248,19 +277,19 @@ impl FuzzProgress for FuzzConsole {
         } else {
             Duration::from_secs(5)
         };
-        let due = self.last_tick.is_none_or(|last| last.elapsed() >= interval);
-        if !due && stats.activity.is_none() {
+        let last = *self.last_tick.get_or_insert_with(Instant::now);
+        if last.elapsed() < interval && stats.activity.is_none() {
             return;
         }
         self.last_tick = Some(Instant::now());
         let line = format!(
-            "{:>12} [{:>10}] {} cases, {:.1} cases/s, {} failures, {} crashes{}",
+            "{:>12} [{:>10}] {}, {:.1} cases/s, {}, {}{}",
             "Progress",
             format_duration(stats.elapsed),
-            stats.cases,
+            counted(stats.cases, "case"),
             stats.cases_per_second(),
-            stats.findings,
-            stats.crashes,
+            counted(stats.findings as u64, "failure"),
+            counted(stats.crashes, "crash"),
             stats
                 .activity
                 .as_deref()
@@ -285,9 +314,9 @@ impl FuzzProgress for FuzzConsole {
         self.clear_line();
         let failure = &finding.failure;
         println!("{:>12} {}: {}", "FAIL", finding.hook, failure.kind);
-        println!("{:>12} {}", "", failure.summary);
+        println!("{:>12} {}", "", printable(&failure.summary));
         for detail in &failure.details {
-            println!("{:>12}   {detail}", "");
+            println!("{:>12}   {}", "", printable(detail));
         }
         let completeness = if finding.shrink_complete {
             ""
@@ -305,6 +334,9 @@ impl FuzzProgress for FuzzConsole {
             finding.request.size()
         );
         println!("{:>12} {}", "", finding.request_text);
+        if let Some(note) = &finding.saved_note {
+            println!("{:>12} note: {note}", "");
+        }
         match (&finding.saved, &finding.save_error) {
             (Some(path), _) => println!("{:>12} saved to {}", "", path.display()),
             (None, Some(error)) => println!("{:>12} not saved: {error}", ""),
@@ -313,11 +345,35 @@ impl FuzzProgress for FuzzConsole {
         if !finding.output_tail.is_empty() {
             println!("  --- plugin output (last lines):");
             for line in &finding.output_tail {
-                println!("      {}", fuzz::properties::shorten(&line.text));
+                println!("      {}", printable(&line.text));
             }
         }
         println!();
     }
+}
+
+/// `n` and the noun, plural unless `n` is 1 ("crash" → "crashes").
+fn counted(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ if noun.ends_with("sh") => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+/// `-- PLUGIN_ARGS...`, when there are any.
+fn plugin_args(args: &FuzzArgs) -> Vec<String> {
+    if args.plugin.plugin_args.is_empty() {
+        return Vec::new();
+    }
+    std::iter::once("--".to_owned())
+        .chain(
+            args.plugin
+                .plugin_args
+                .iter()
+                .map(|arg| shell_quote(&arg.to_string_lossy())),
+        )
+        .collect()
 }
 
 /// The command that runs the same cases again.
@@ -333,7 +389,10 @@ fn reproduce_command(report: &FuzzReport, args: &FuzzArgs) -> String {
         words.push(format!("--hooks {}", shell_quote(&args.hooks.join(","))));
     }
     if let Some(spec) = &args.spec {
-        words.push(format!("--spec {}", shell_quote(&spec.display().to_string())));
+        words.push(format!(
+            "--spec {}",
+            shell_quote(&spec.display().to_string())
+        ));
     }
     if report.profile == Profile::Edge {
         words.push("--edge".to_owned());
@@ -341,5 +400,6 @@ fn reproduce_command(report: &FuzzReport, args: &FuzzArgs) -> String {
     if report.raw {
         words.push("--raw".to_owned());
     }
+    words.extend(plugin_args(args));
     words.join(" ")
 }

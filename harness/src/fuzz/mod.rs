@@ -9,8 +9,10 @@
 //! replays. [`raw`] mutates the encoded bytes instead, to check that the
 //! plugin's decoder and gRPC stack survive malformed input.
 
+mod live;
 pub mod properties;
 pub mod raw;
+pub mod report;
 pub mod runner;
 mod save;
 pub mod shrink;
@@ -18,6 +20,7 @@ pub mod spec;
 pub mod strategies;
 
 pub use properties::{Failure, FailureKind};
-pub use runner::{Finding, FuzzOptions, FuzzProgress, FuzzReport, Stats, fuzz};
+pub use report::{Finding, FuzzProgress, FuzzReport, Mode, Request, Stats};
+pub use runner::{FuzzOptions, fuzz};
 pub use spec::{Spec, SpecError};
 pub use strategies::Profile;

@@ -40,7 +40,7 @@ pub struct Failure {
     pub details: Vec<String>,
     /// What a saved case of this failure expects of the hook (unary hooks):
     /// the expectation that failed, so the replay fails the same way.
-    pub expect: Option<HookExpect>,
+    pub expect: Option<Box<HookExpect>>,
     /// The deadline a saved case should call with, when it matters.
     pub deadline: Option<Duration>,
 }
@@ -53,8 +53,10 @@ pub enum FailureKind {
     Crashed(String),
     /// No answer within the deadline.
     Deadline,
-    /// A gRPC status other than OK (unary hooks).
-    Status(String),
+    /// A gRPC status other than OK (unary hooks), with its message, numbers
+    /// blanked ("found 4194309 bytes" and "found 5000000 bytes" are one
+    /// bug). The same status from several hooks is one failure.
+    Status(String, String),
     /// A response that does not decode as the hook's response message.
     Undecodable,
     /// A spec rule, by index and name.
@@ -69,7 +71,7 @@ impl FailureKind {
         let slug = match self {
             FailureKind::Crashed(_) => "crash".to_owned(),
             FailureKind::Deadline => "deadline".to_owned(),
-            FailureKind::Status(code) => format!("status-{code}"),
+            FailureKind::Status(code, _) => format!("status-{code}"),
             FailureKind::Undecodable => "undecodable".to_owned(),
             FailureKind::Spec(index, _) => format!("spec-rule{index}"),
             FailureKind::Http(what) => format!("http-{what}"),
@@ -86,7 +88,7 @@ impl fmt::Display for FailureKind {
         match self {
             FailureKind::Crashed(exit) => write!(f, "crash ({exit})"),
             FailureKind::Deadline => write!(f, "no answer within the deadline"),
-            FailureKind::Status(code) => write!(f, "status {code}"),
+            FailureKind::Status(code, _) => write!(f, "status {code}"),
             FailureKind::Undecodable => write!(f, "undecodable response"),
             FailureKind::Spec(_, name) => write!(f, "spec rule {name}"),
             FailureKind::Http(what) => write!(f, "ServeHTTP {what}"),
@@ -142,7 +144,12 @@ pub async fn check_unary(
     let api_calls = session.api.calls().since(first_call);
     // The request as JSON only matters to spec conditions; decoding every
     // request would cost more than many plugins take to answer.
-    let mut rules = checks.spec.rules.iter().filter(|rule| rule.hook == hook).peekable();
+    let mut rules = checks
+        .spec
+        .rules
+        .iter()
+        .filter(|rule| rule.hook == hook)
+        .peekable();
     let request_json = match rules.peek() {
         Some(_) => wire::decode_to_json(&method.input(), request).unwrap_or(Value::Null),
         None => Value::Null,
@@ -156,27 +163,27 @@ pub async fn check_unary(
     };
     let verdict = check::check_hook(&base, &exchange);
     if !verdict.mismatches.is_empty() {
-        let (kind, summary) = match &answer {
-            Err(status) => (
-                FailureKind::Status(wire::code_name(status.code()).to_owned()),
-                format!(
-                    "{hook} answered {}: {}",
-                    wire::code_name(status.code()),
-                    status.message()
+        let failure = match &answer {
+            // The summary says it all; the mismatch would repeat it.
+            Err(status) => Failure {
+                kind: FailureKind::Status(
+                    wire::code_name(status.code()).to_owned(),
+                    blank_numbers(status.message()),
                 ),
-            ),
-            Ok(_) => (
-                FailureKind::Undecodable,
-                format!("{hook}'s response does not decode"),
-            ),
+                summary: format!("{hook} answered {}", status_text(status)),
+                details: Vec::new(),
+                expect: Some(Box::new(base.clone())),
+                deadline: None,
+            },
+            Ok(_) => Failure {
+                kind: FailureKind::Undecodable,
+                summary: format!("{hook}'s response does not decode"),
+                details: describe(&verdict.mismatches),
+                expect: Some(Box::new(base.clone())),
+                deadline: None,
+            },
         };
-        return Err(Failure {
-            kind,
-            summary,
-            details: describe(&verdict.mismatches),
-            expect: Some(base),
-            deadline: None,
-        });
+        return Err(failure);
     }
     for (index, rule) in checks.spec.rules_for(hook, &request_json) {
         let verdict = check::check_hook(&rule.expect, &exchange);
@@ -190,7 +197,7 @@ pub async fn check_unary(
                     verdict.consequence.summary()
                 ),
                 details: describe(&verdict.mismatches),
-                expect: Some(rule.expect.clone()),
+                expect: Some(Box::new(rule.expect.clone())),
                 deadline: None,
             });
         }
@@ -213,7 +220,12 @@ pub async fn check_raw(
         .await;
     let base = well_formed(hook);
     survived(&mut session.plugin, hook, answer.as_ref().err(), &base).await?;
-    within_deadline(answer.as_ref().err(), started.elapsed(), checks.deadline, &base)
+    within_deadline(
+        answer.as_ref().err(),
+        started.elapsed(),
+        checks.deadline,
+        &base,
+    )
 }
 
 /// ServeHTTP: alive, within the deadline, an answer the server can relay
@@ -235,12 +247,17 @@ pub async fn check_http(
         || exchange.grpc_status.as_ref().is_some_and(|s| !s.is_ok());
     let broken = failed_call.then(|| Status::unavailable("the ServeHTTP call failed"));
     let no_expect = HookExpect::default();
-    survived(&mut session.plugin, "ServeHTTP", broken.as_ref(), &no_expect)
-        .await
-        .map_err(|failure| Failure {
-            expect: None,
-            ..failure
-        })?;
+    survived(
+        &mut session.plugin,
+        "ServeHTTP",
+        broken.as_ref(),
+        &no_expect,
+    )
+    .await
+    .map_err(|failure| Failure {
+        expect: None,
+        ..failure
+    })?;
     let http = |what: &str, summary: String, details: Vec<String>| Failure {
         kind: FailureKind::Http(what.to_owned()),
         summary,
@@ -281,7 +298,10 @@ pub async fn check_http(
     if let Some(grpc) = exchange.grpc_status.as_ref().filter(|s| !s.is_ok()) {
         return Err(http(
             &grpc.code,
-            format!("ServeHTTP {request_line}: the call ended with {}", grpc.code),
+            format!(
+                "ServeHTTP {request_line}: the call ended with {}",
+                grpc.code
+            ),
             vec![grpc.message.clone()],
         ));
     }
@@ -330,7 +350,13 @@ async fn survived(
     } else {
         Duration::ZERO
     };
-    match plugin.process.exited_within(wait).await {
+    // A zero wait would still cost a timer tick (a millisecond) per call.
+    let exit = if wait.is_zero() {
+        plugin.process.try_exit()
+    } else {
+        plugin.process.exited_within(wait).await
+    };
+    match exit {
         None => Ok(()),
         Some(status) => Err(Failure {
             kind: FailureKind::Crashed(exit_text(status)),
@@ -342,7 +368,7 @@ async fn survived(
                 .map(|status| format!("the call failed: {}", status_text(status)))
                 .into_iter()
                 .collect(),
-            expect: Some(expect.clone()),
+            expect: Some(Box::new(expect.clone())),
             deadline: None,
         }),
     }
@@ -365,12 +391,27 @@ fn within_deadline(
                     humantime::format_duration(deadline)
                 ),
                 details: vec![status_text(status)],
-                expect: Some(expect.clone()),
+                expect: Some(Box::new(expect.clone())),
                 deadline: Some(deadline),
             })
         }
         _ => Ok(()),
     }
+}
+
+/// `text` with every run of digits as `N`, at most 200 characters.
+fn blank_numbers(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().take(200) {
+        if c.is_ascii_digit() {
+            if !out.ends_with('N') {
+                out.push('N');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn exit_text(status: ExitStatus) -> String {
@@ -410,6 +451,26 @@ pub fn shorten(text: &str) -> String {
     format!("{head}… ({} characters)", text.chars().count())
 }
 
+/// A text for a terminal: cut to 1000 characters, and control, invisible
+/// and direction-changing characters shown as `\u{...}` (fuzzed input is
+/// full of them, and a terminal would act on them).
+pub fn printable(text: &str) -> String {
+    const MOST: usize = 1000;
+    let mut out = String::new();
+    for (index, c) in text.chars().enumerate() {
+        if index == MOST {
+            out.push_str(&format!("… ({} characters)", text.chars().count()));
+            break;
+        }
+        if c.is_control() || crate::suite::write::is_invisible(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,14 +478,29 @@ mod tests {
     #[test]
     fn well_formed_accepts_app_errors_only_where_responses_have_them() {
         assert_eq!(well_formed("ExecuteCommand").error, ErrorExpect::Any);
-        assert_eq!(well_formed("MessageWillBePosted").error, ErrorExpect::Absent);
+        assert_eq!(
+            well_formed("MessageWillBePosted").error,
+            ErrorExpect::Absent
+        );
         assert_eq!(well_formed("OnActivate").status, Some(Code::Ok));
+    }
+
+    #[test]
+    fn printable_text_escapes_what_a_terminal_would_act_on() {
+        assert_eq!(
+            printable("a\u{202e}b\u{0}\u{1b}[2Jc"),
+            "a\\u{202e}b\\u{0}\\u{1b}[2Jc"
+        );
+        assert!(printable(&"x".repeat(2000)).ends_with("… (2000 characters)"));
     }
 
     #[test]
     fn kinds_name_files_safely() {
         assert_eq!(FailureKind::Crashed("exit status 3".into()).slug(), "crash");
-        assert_eq!(FailureKind::Status("INTERNAL".into()).slug(), "status-internal");
+        assert_eq!(
+            FailureKind::Status("INTERNAL".into(), String::new()).slug(),
+            "status-internal"
+        );
         assert_eq!(
             FailureKind::Http("status-5xx".into()).slug(),
             "http-status-5xx"

@@ -12,13 +12,8 @@
 use std::ops::Range;
 
 use bytes::Bytes;
+use proptest::{collection::vec, prelude::*, sample::select, strategy::BoxedStrategy};
 use prost_reflect::{Kind, MessageDescriptor};
-use proptest::{
-    collection::vec,
-    prelude::*,
-    sample::select,
-    strategy::BoxedStrategy,
-};
 
 /// Byte sequences that are not UTF-8: an invalid byte, an overlong NUL,
 /// a lone continuation byte, a UTF-16 surrogate, a code point above
@@ -67,7 +62,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), 0u8..8).prop_map(|(at, bit)| Mutation::FlipBit { at, bit }),
         any::<usize>().prop_map(|at| Mutation::Truncate { at }),
-        (any::<usize>(), 1u8..8).prop_map(|(field, shift)| Mutation::WrongWireType { field, shift }),
+        (any::<usize>(), 1u8..8)
+            .prop_map(|(field, shift)| Mutation::WrongWireType { field, shift }),
         (any::<usize>(), proptest::option::of(select(CLAIMS)))
             .prop_map(|(field, claim)| Mutation::OversizeLength { field, claim }),
         (any::<usize>(), any::<usize>(), select(INVALID_UTF8))
@@ -103,7 +99,11 @@ struct Site {
 /// Applies `mutations` to `bytes`: first those that keep every offset
 /// (bit flips, wire types, UTF-8), then those that move bytes (lengths
 /// from the back, so earlier offsets stay right), then the cut.
-pub fn mutate(descriptor: &MessageDescriptor, mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+pub fn mutate(
+    descriptor: &MessageDescriptor,
+    mut bytes: Vec<u8>,
+    mutations: &[Mutation],
+) -> Vec<u8> {
     let mut sites = Vec::new();
     scan(descriptor, &bytes, 0, 0, &mut sites);
     for mutation in mutations {
@@ -117,7 +117,11 @@ pub fn mutate(descriptor: &MessageDescriptor, mut bytes: Vec<u8>, mutations: &[M
                 let wire_type = (bytes[tag] & 7).wrapping_add(*shift) & 7;
                 bytes[tag] = (bytes[tag] & !7) | wire_type;
             }
-            Mutation::InvalidUtf8 { field, at, bytes: bad } => {
+            Mutation::InvalidUtf8 {
+                field,
+                at,
+                bytes: bad,
+            } => {
                 let strings: Vec<&Site> = sites
                     .iter()
                     .filter(|site| site.string && !site.payload.is_empty())
@@ -173,7 +177,13 @@ pub fn mutate(descriptor: &MessageDescriptor, mut bytes: Vec<u8>, mutations: &[M
 /// Finds every field of `bytes`, a `descriptor` message at `base`,
 /// descending into sub-messages. Stops at the first thing that does not
 /// parse (there is none in a valid encoding).
-fn scan(descriptor: &MessageDescriptor, bytes: &[u8], base: usize, depth: usize, out: &mut Vec<Site>) {
+fn scan(
+    descriptor: &MessageDescriptor,
+    bytes: &[u8],
+    base: usize,
+    depth: usize,
+    out: &mut Vec<Site>,
+) {
     if depth > 64 {
         return;
     }
@@ -345,7 +355,10 @@ mod tests {
             user: Some(user),
             ..Default::default()
         };
-        (descriptor("UserHasBeenCreatedRequest"), request.encode_to_vec())
+        (
+            descriptor("UserHasBeenCreatedRequest"),
+            request.encode_to_vec(),
+        )
     }
 
     #[test]
@@ -354,9 +367,14 @@ mod tests {
         let canonical = canonical(&descriptor, &bytes);
         assert_eq!(canonical.len(), bytes.len());
         let decoded = pb::UserHasBeenCreatedRequest::decode(canonical.as_slice()).unwrap();
-        assert_eq!(decoded, pb::UserHasBeenCreatedRequest::decode(bytes.as_slice()).unwrap());
+        assert_eq!(
+            decoded,
+            pb::UserHasBeenCreatedRequest::decode(bytes.as_slice()).unwrap()
+        );
         // Whatever order prost wrote, the canonical form is one.
-        let again = pb::UserHasBeenCreatedRequest::decode(bytes.as_slice()).unwrap().encode_to_vec();
+        let again = pb::UserHasBeenCreatedRequest::decode(bytes.as_slice())
+            .unwrap()
+            .encode_to_vec();
         assert_eq!(super::canonical(&descriptor, &again), canonical);
     }
 
@@ -401,19 +419,10 @@ mod tests {
         let wrong = mutate(
             &descriptor,
             bytes.clone(),
-            &[Mutation::WrongWireType {
-                field: 0,
-                shift: 4,
-            }],
+            &[Mutation::WrongWireType { field: 0, shift: 4 }],
         );
         assert!(decode(&wrong).is_err());
-        let cut = mutate(
-            &descriptor,
-            bytes.clone(),
-            &[Mutation::Truncate {
-                at: 0,
-            }],
-        );
+        let cut = mutate(&descriptor, bytes.clone(), &[Mutation::Truncate { at: 0 }]);
         assert!(cut.is_empty());
     }
 }

@@ -6,13 +6,10 @@
 //! answers feeds back into generation.
 
 use std::{
-    collections::BTreeMap,
-    hash::{Hash, Hasher},
     path::PathBuf,
     time::{Duration, Instant},
 };
 
-use bytes::Bytes;
 use proptest::{
     strategy::{BoxedStrategy, Strategy, ValueTree},
     test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
@@ -20,19 +17,18 @@ use proptest::{
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    properties::{self, Checks, Failure, FailureKind},
-    raw, save,
+    live::Live,
+    properties::{Failure, FailureKind},
+    raw,
+    report::{Finding, FuzzProgress, FuzzReport, Mode, Request},
+    save,
     shrink::{self, Budget},
     spec::Spec,
-    strategies::{self, HttpCase, Profile},
+    strategies::{self, Profile},
 };
 use crate::{
-    check::{self, HookExchange},
     hooks,
-    launch::{CapturedLine, LaunchOptions, PluginTarget, RunningPlugin},
-    session::Session,
-    suite::HookExpect,
-    wire,
+    launch::{LaunchOptions, PluginTarget, RunningPlugin},
 };
 
 /// Cases run when neither a number of cases nor a time is given.
@@ -87,172 +83,18 @@ impl Default for FuzzOptions {
     }
 }
 
-/// How a request is sent and judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Unary,
-    Raw,
-    Http,
-}
-
-/// One generated request.
-#[derive(Debug, Clone)]
-pub enum Request {
-    /// An encoded unary hook request (well formed, or damaged in raw mode).
-    Encoded(Bytes),
-    Http(HttpCase),
-}
-
-impl Request {
-    /// Identifies a request, so shrinking runs none twice.
-    fn fingerprint(&self) -> u64 {
-        let mut hasher = std::hash::DefaultHasher::new();
-        match self {
-            Request::Encoded(bytes) => bytes.hash(&mut hasher),
-            Request::Http(case) => {
-                case.method.hash(&mut hasher);
-                case.url.hash(&mut hasher);
-                for header in &case.headers {
-                    header.name.hash(&mut hasher);
-                    header.values.hash(&mut hasher);
-                }
-                case.body.hash(&mut hasher);
-                case.pieces.hash(&mut hasher);
-                format!("{:?}", case.plugin_context).hash(&mut hasher);
-            }
-        }
-        hasher.finish()
-    }
-
-    /// Its size in bytes, as sent.
-    pub fn size(&self) -> usize {
-        match self {
-            Request::Encoded(bytes) => bytes.len(),
-            Request::Http(case) => {
-                case.method.len()
-                    + case.url.len()
-                    + case
-                        .headers
-                        .iter()
-                        .map(|h| h.name.len() + h.values.iter().map(String::len).sum::<usize>())
-                        .sum::<usize>()
-                    + case.body.len()
-            }
-        }
-    }
-}
-
 /// A hook being fuzzed, and how.
-struct Fuzzed {
-    hook: String,
-    mode: Mode,
+pub(super) struct Fuzzed {
+    pub(super) hook: String,
+    pub(super) mode: Mode,
     strategy: BoxedStrategy<Request>,
 }
-
-/// Counters, as the run goes.
-#[derive(Debug, Clone, Default)]
-pub struct Stats {
-    pub cases: u64,
-    /// Cases that failed, the repeats of a known failure included.
-    pub failing_cases: u64,
-    /// Distinct failures (hook and reason).
-    pub findings: usize,
-    pub crashes: u64,
-    /// Launches after the first one.
-    pub restarts: u64,
-    pub elapsed: Duration,
-    /// Time spent shrinking, not counted in the case rate.
-    pub shrinking: Duration,
-    pub per_hook: BTreeMap<String, u64>,
-    /// What is happening now, for a progress line (`shrinking MessageWillBePosted`).
-    pub activity: Option<String>,
-}
-
-impl Stats {
-    /// Cases per second of searching (shrinking left out).
-    pub fn cases_per_second(&self) -> f64 {
-        let searching = self.elapsed.saturating_sub(self.shrinking).as_secs_f64();
-        if searching > 0.0 {
-            self.cases as f64 / searching
-        } else {
-            0.0
-        }
-    }
-}
-
-/// A distinct failure: where it was found, and its shrunk case.
-#[derive(Debug, Clone)]
-pub struct Finding {
-    pub hook: String,
-    pub mode: Mode,
-    /// Index of the case that first failed this way (0-based).
-    pub case: u64,
-    /// How many cases failed this way.
-    pub occurrences: u64,
-    /// The failure of the first case, before shrinking.
-    pub first_failure: Failure,
-    /// The failure of the shrunk case.
-    pub failure: Failure,
-    pub original_size: usize,
-    pub request: Request,
-    /// The shrunk request, readable: JSON in the suite format, an HTTP
-    /// request line, or hex for raw bytes.
-    pub request_text: String,
-    pub shrink_runs: usize,
-    pub shrink_steps: usize,
-    pub shrink_time: Duration,
-    /// Shrinking reached a minimum (not a budget or Ctrl-C).
-    pub shrink_complete: bool,
-    pub saved: Option<PathBuf>,
-    pub save_error: Option<String>,
-    /// What the plugin wrote last, when the failure happened.
-    pub output_tail: Vec<CapturedLine>,
-}
-
-impl Finding {
-    pub fn kind(&self) -> &FailureKind {
-        &self.failure.kind
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct FuzzReport {
-    pub seed: u64,
-    pub profile: Profile,
-    pub raw: bool,
-    /// The hooks fuzzed, in order.
-    pub hooks: Vec<String>,
-    /// Hooks asked for that the plugin does not implement (not called, as upstream would not).
-    pub not_implemented: Vec<String>,
-    /// Hooks the spec has rules for that were not fuzzed.
-    pub spec_unused: Vec<String>,
-    pub stats: Stats,
-    pub findings: Vec<Finding>,
-    /// The plugin could not be started, or restarted, or activated.
-    pub launch_failure: Option<String>,
-    /// Bad input found once the plugin's hooks were known.
-    pub input_error: Option<String>,
-    pub interrupted: bool,
-}
-
-/// Told about the run as it goes.
-pub trait FuzzProgress {
-    fn started(&mut self, _plugin: &RunningPlugin, _hooks: &[String]) {}
-    fn tick(&mut self, _stats: &Stats) {}
-    /// A new failure, before it is shrunk.
-    fn found(&mut self, _hook: &str, _failure: &Failure) {}
-    /// A new failure, shrunk and saved.
-    fn finding(&mut self, _finding: &Finding) {}
-}
-
-/// A progress sink that ignores everything.
-pub struct Quiet;
-impl FuzzProgress for Quiet {}
 
 /// The names the user may pass to `--hooks`: unary hooks and ServeHTTP.
 pub fn check_hook_names(names: &[String]) -> Result<(), String> {
     for name in names {
-        let callable = name == "ServeHTTP" || strategies::unary_request(name, Profile::Realistic).is_some();
+        let callable =
+            name == "ServeHTTP" || strategies::unary_request(name, Profile::Realistic).is_some();
         if !callable {
             let hint = hooks::closest_hook(name)
                 .map(|close| format!(", did you mean `{close}`?"))
@@ -270,167 +112,237 @@ pub async fn fuzz(
     options: &FuzzOptions,
     progress: &mut dyn FuzzProgress,
 ) -> FuzzReport {
-    let started = Instant::now();
-    let mut report = FuzzReport {
-        seed: options.seed,
-        profile: options.profile,
-        raw: options.raw,
-        ..Default::default()
-    };
-    let mut live = Live {
-        target,
+    let mut run = Run {
         options,
-        session: None,
-        launches: 0,
-        crashes: 0,
-        crash_output: Vec::new(),
+        started: Instant::now(),
+        live: Live::new(target, options),
+        report: FuzzReport {
+            seed: options.seed,
+            profile: options.profile,
+            raw: options.raw,
+            ..Default::default()
+        },
     };
     let first = tokio::select! {
         biased;
-        _ = options.cancel.cancelled() => {
-            report.interrupted = true;
-            return report;
-        }
-        first = live.session() => first.map(|session| &session.plugin),
+        _ = options.cancel.cancelled() => Err(None),
+        first = run.live.session() => first.map(|session| &session.plugin).map_err(Some),
     };
     let plugin = match first {
         Ok(plugin) => plugin,
-        Err(message) => {
-            report.launch_failure = Some(message);
-            return report;
+        Err(launch_failure) => {
+            run.report.interrupted = launch_failure.is_none();
+            run.report.launch_failure = launch_failure;
+            return run.report;
         }
     };
-    let targets = match select_targets(plugin, options, &mut report) {
-        Ok(targets) => targets,
-        Err(message) => {
-            report.input_error = Some(message);
-            live.stop().await;
-            return report;
+    match select_targets(plugin, options, &mut run.report) {
+        Ok(targets) => {
+            progress.started(plugin, &run.report.hooks);
+            run.cases(&targets, progress).await;
         }
-    };
-    progress.started(plugin, &report.hooks);
-    let seed = seed_bytes(options.seed);
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-    );
-    let cases = options
-        .cases
-        .or(options.time.is_none().then_some(DEFAULT_CASES));
-    let end = options.time.map(|time| tokio::time::Instant::now() + time);
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut index = 0u64;
-    while cases.is_none_or(|cases| index < cases) {
-        if end.is_some_and(|end| tokio::time::Instant::now() >= end) {
-            break;
-        }
-        let fuzzed = &targets[(index % targets.len() as u64) as usize];
-        let mut tree = match fuzzed.strategy.new_tree(&mut runner) {
-            Ok(tree) => tree,
-            Err(reason) => {
-                report.input_error = Some(format!("cannot generate a {} request: {reason}", fuzzed.hook));
+        Err(message) => run.report.input_error = Some(message),
+    }
+    run.report.interrupted = options.cancel.is_cancelled();
+    run.live.stop().await;
+    run.update_stats();
+    run.report
+}
+
+/// The state of one run.
+struct Run<'a> {
+    options: &'a FuzzOptions,
+    started: Instant,
+    live: Live<'a>,
+    report: FuzzReport,
+}
+
+impl Run<'_> {
+    /// Generates and checks cases until a bound, Ctrl-C, or a plugin that
+    /// cannot be started again.
+    async fn cases(&mut self, targets: &[Fuzzed], progress: &mut dyn FuzzProgress) {
+        let options = self.options;
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(options.seed)),
+        );
+        let cases = options
+            .cases
+            .or(options.time.is_none().then_some(DEFAULT_CASES));
+        let end = options.time.map(|time| tokio::time::Instant::now() + time);
+        let mut index = 0u64;
+        while cases.is_none_or(|cases| index < cases) {
+            if end.is_some_and(|end| tokio::time::Instant::now() >= end) {
                 break;
             }
-        };
-        let request = tree.current();
-        let checked = tokio::select! {
-            biased;
-            _ = options.cancel.cancelled() => break,
-            // A case cut off by the end of `--time` is not counted.
-            _ = sleep_until(end) => break,
-            checked = live.check(fuzzed, &request) => checked,
-        };
-        let outcome = match checked {
-            Ok(outcome) => outcome,
-            Err(message) => {
-                report.launch_failure = Some(message);
-                break;
-            }
-        };
-        report.stats.cases += 1;
-        *report.stats.per_hook.entry(fuzzed.hook.clone()).or_default() += 1;
-        if let Err(failure) = outcome {
-            report.stats.failing_cases += 1;
-            let known = findings
-                .iter_mut()
-                .find(|f| f.hook == fuzzed.hook && f.first_failure.kind == failure.kind);
-            match known {
-                Some(finding) => finding.occurrences += 1,
-                None => {
-                    progress.found(&fuzzed.hook, &failure);
-                    let output_tail = live.output_tail(&failure);
-                    report.stats.activity = Some(format!("shrinking {} ({})", fuzzed.hook, failure.kind));
-                    report.stats.elapsed = started.elapsed();
-                    progress.tick(&report.stats);
-                    let shrink_started = Instant::now();
-                    let mut relaunch_failed = None;
-                    let shrunk = shrink::shrink(
-                        &mut tree,
-                        failure.clone(),
-                        Budget {
-                            time: options.shrink_time,
-                            runs: 10_000,
-                        },
-                        &options.cancel,
-                        Request::fingerprint,
-                        async |candidate: &Request| match live.check(fuzzed, candidate).await {
-                            Ok(outcome) => outcome,
-                            Err(message) => {
-                                relaunch_failed = Some(message);
-                                Ok(())
-                            }
-                        },
-                    )
-                    .await;
-                    report.stats.shrinking += shrink_started.elapsed();
-                    report.stats.activity = None;
-                    let mut finding = Finding {
-                        hook: fuzzed.hook.clone(),
-                        mode: fuzzed.mode,
+            let fuzzed = &targets[(index % targets.len() as u64) as usize];
+            let mut tree = match fuzzed.strategy.new_tree(&mut runner) {
+                Ok(tree) => tree,
+                Err(reason) => {
+                    let hook = &fuzzed.hook;
+                    self.report.input_error =
+                        Some(format!("cannot generate a {hook} request: {reason}"));
+                    return;
+                }
+            };
+            let request = tree.current();
+            let checked = tokio::select! {
+                biased;
+                _ = options.cancel.cancelled() => return,
+                // A case cut off by the end of `--time` is not counted.
+                _ = sleep_until(end) => return,
+                checked = self.live.check(fuzzed, &request) => checked,
+            };
+            let outcome = match checked {
+                Ok(outcome) => outcome,
+                Err(message) => {
+                    self.report.launch_failure = Some(message);
+                    return;
+                }
+            };
+            let stats = &mut self.report.stats;
+            stats.cases += 1;
+            *stats.per_hook.entry(fuzzed.hook.clone()).or_default() += 1;
+            if let Err(failure) = outcome {
+                stats.failing_cases += 1;
+                if !self.known(fuzzed, &failure) {
+                    let found = Found {
+                        fuzzed,
                         case: index,
-                        occurrences: 1,
-                        first_failure: failure,
                         original_size: request.size(),
-                        request_text: save::request_text(&fuzzed.hook, fuzzed.mode, &shrunk.value),
-                        request: shrunk.value,
-                        failure: shrunk.failure,
-                        shrink_runs: shrunk.runs,
-                        shrink_steps: shrunk.steps,
-                        shrink_time: shrunk.elapsed,
-                        shrink_complete: shrunk.complete,
-                        saved: None,
-                        save_error: None,
-                        output_tail,
+                        failure,
                     };
-                    if let Some(dir) = &options.save {
-                        match save::save(dir, &finding, options.seed, &target.id) {
-                            Ok(path) => finding.saved = Some(path),
-                            Err(message) => finding.save_error = Some(message),
-                        }
-                    }
-                    progress.finding(&finding);
-                    findings.push(finding);
-                    report.stats.findings = findings.len();
-                    if let Some(message) = relaunch_failed {
-                        report.launch_failure = Some(message);
-                        break;
+                    self.new_finding(found, &mut tree, progress).await;
+                    if self.report.launch_failure.is_some() {
+                        return;
                     }
                 }
             }
+            index += 1;
+            self.update_stats();
+            progress.tick(&self.report.stats);
         }
-        index += 1;
-        report.stats.crashes = live.crashes;
-        report.stats.restarts = live.launches.saturating_sub(1);
-        report.stats.elapsed = started.elapsed();
-        progress.tick(&report.stats);
     }
-    report.interrupted = options.cancel.is_cancelled();
-    report.findings = findings;
-    live.stop().await;
-    report.stats.crashes = live.crashes;
-    report.stats.restarts = live.launches.saturating_sub(1);
-    report.stats.elapsed = started.elapsed();
-    report
+
+    /// Counts `failure` against a finding already made, if there is one.
+    /// A status with the same message is one bug wherever it shows (a
+    /// receive limit, a broken dependency); anything else is told apart by
+    /// hook.
+    fn known(&mut self, fuzzed: &Fuzzed, failure: &Failure) -> bool {
+        let known = self.report.findings.iter_mut().find(|f| {
+            f.first_failure.kind == failure.kind
+                && (f.hook == fuzzed.hook || matches!(failure.kind, FailureKind::Status(..)))
+        });
+        let Some(finding) = known else {
+            return false;
+        };
+        finding.occurrences += 1;
+        if finding.hook != fuzzed.hook && !finding.also_in.contains(&fuzzed.hook) {
+            finding.also_in.push(fuzzed.hook.clone());
+        }
+        true
+    }
+
+    /// Shrinks a new failure against the live plugin, saves it, reports it.
+    async fn new_finding(
+        &mut self,
+        found: Found<'_>,
+        tree: &mut Box<dyn ValueTree<Value = Request>>,
+        progress: &mut dyn FuzzProgress,
+    ) {
+        let Found {
+            fuzzed,
+            case,
+            original_size,
+            failure,
+        } = found;
+        let options = self.options;
+        progress.found(&fuzzed.hook, &failure);
+        let output_tail = self.live.call_output.clone();
+        self.report.stats.activity = Some(format!("shrinking {} ({})", fuzzed.hook, failure.kind));
+        self.update_stats();
+        progress.tick(&self.report.stats);
+        let started = Instant::now();
+        // Stops at Ctrl-C, and when the plugin cannot be started again
+        // (every candidate would wait out the start timeout for nothing).
+        let stop = options.cancel.child_token();
+        let mut relaunch_failed = None;
+        let live = &mut self.live;
+        let shrunk = shrink::shrink(
+            tree,
+            failure.clone(),
+            Budget {
+                time: options.shrink_time,
+                runs: 10_000,
+            },
+            &stop,
+            Request::fingerprint,
+            async |candidate: &Request| {
+                let checked = tokio::select! {
+                    biased;
+                    _ = stop.cancelled() => return Ok(()),
+                    checked = live.check(fuzzed, candidate) => checked,
+                };
+                checked.unwrap_or_else(|message| {
+                    relaunch_failed = Some(message);
+                    stop.cancel();
+                    Ok(())
+                })
+            },
+        )
+        .await;
+        self.report.stats.shrinking += started.elapsed();
+        self.report.stats.activity = None;
+        let mut finding = Finding {
+            hook: fuzzed.hook.clone(),
+            mode: fuzzed.mode,
+            case,
+            occurrences: 1,
+            also_in: Vec::new(),
+            first_failure: failure,
+            original_size,
+            request_text: save::request_text(&fuzzed.hook, fuzzed.mode, &shrunk.value),
+            request: shrunk.value,
+            failure: shrunk.failure,
+            shrink_runs: shrunk.runs,
+            shrink_steps: shrunk.steps,
+            shrink_time: shrunk.elapsed,
+            shrink_complete: shrunk.complete,
+            saved: None,
+            saved_note: None,
+            save_error: None,
+            output_tail,
+        };
+        if let Some(dir) = &options.save {
+            match save::save(dir, &finding, options.seed) {
+                Ok(saved) => {
+                    finding.saved = Some(saved.path);
+                    finding.saved_note = saved.note;
+                }
+                Err(message) => finding.save_error = Some(message),
+            }
+        }
+        progress.finding(&finding);
+        self.report.findings.push(finding);
+        self.report.launch_failure = relaunch_failed;
+        self.update_stats();
+    }
+
+    fn update_stats(&mut self) {
+        let stats = &mut self.report.stats;
+        stats.findings = self.report.findings.len();
+        stats.crashes = self.live.crashes;
+        stats.restarts = self.live.launches.saturating_sub(1);
+        stats.elapsed = self.started.elapsed();
+    }
+}
+
+/// A failure not seen before, as first found.
+struct Found<'a> {
+    fuzzed: &'a Fuzzed,
+    case: u64,
+    original_size: usize,
+    failure: Failure,
 }
 
 async fn sleep_until(end: Option<tokio::time::Instant>) {
@@ -456,7 +368,7 @@ fn select_targets(
     check_hook_names(&options.hooks)?;
     let wanted = |hook: &str| {
         if options.hooks.is_empty() {
-            !LIFECYCLE.contains(&hook) && !(options.raw && hook == "ServeHTTP")
+            !(LIFECYCLE.contains(&hook) || options.raw && hook == "ServeHTTP")
         } else {
             options.hooks.iter().any(|name| name == hook)
         }
@@ -476,13 +388,27 @@ fn select_targets(
         let profile = options.profile;
         let (mode, strategy) = if hook == "ServeHTTP" {
             if options.raw {
-                return Err("--raw mutates unary hook requests; ServeHTTP cannot be fuzzed with it".to_owned());
+                return Err(
+                    "--raw mutates unary hook requests; ServeHTTP cannot be fuzzed with it"
+                        .to_owned(),
+                );
             }
-            (Mode::Http, strategies::http_case(profile).prop_map(Request::Http).boxed())
+            (
+                Mode::Http,
+                strategies::http_case(profile)
+                    .prop_map(|case| Request::Http(Box::new(case)))
+                    .boxed(),
+            )
         } else {
-            let valid = strategies::unary_request(hook, profile).expect("every unary hook has a strategy");
+            let valid =
+                strategies::unary_request(hook, profile).expect("every unary hook has a strategy");
             if options.raw {
-                (Mode::Raw, raw::raw_request(method.input(), valid).prop_map(Request::Encoded).boxed())
+                (
+                    Mode::Raw,
+                    raw::raw_request(method.input(), valid)
+                        .prop_map(Request::Encoded)
+                        .boxed(),
+                )
             } else {
                 (Mode::Unary, valid.prop_map(Request::Encoded).boxed())
             }
@@ -513,116 +439,4 @@ fn select_targets(
         });
     }
     Ok(targets)
-}
-
-/// The plugin as the run sees it: launched on first use, relaunched on
-/// the next call after a crash.
-struct Live<'a> {
-    target: &'a PluginTarget,
-    options: &'a FuzzOptions,
-    session: Option<Session>,
-    launches: u64,
-    crashes: u64,
-    /// What the plugin wrote last before its latest crash.
-    crash_output: Vec<CapturedLine>,
-}
-
-impl Live<'_> {
-    /// The running session, launched (and activated, as the server does)
-    /// if there is none.
-    async fn session(&mut self) -> Result<&mut Session, String> {
-        if self.session.is_none() {
-            let mut session = Session::start(self.target, None, &self.options.launch)
-                .await
-                .map_err(|err| match &err {
-                    crate::session::SessionError::Launch(failure) => {
-                        let output: Vec<String> = failure
-                            .output_tail
-                            .iter()
-                            .map(|line| format!("  | {}", line.text))
-                            .collect();
-                        format!("{err}\n{}", output.join("\n")).trim_end().to_owned()
-                    }
-                    _ => err.to_string(),
-                })?;
-            self.launches += 1;
-            if let Err(message) = activate(&mut session, self.options.deadline).await {
-                session.stop(Duration::ZERO).await;
-                return Err(format!("the plugin failed to activate: {message}"));
-            }
-            self.session = Some(session);
-        }
-        Ok(self.session.as_mut().expect("set above"))
-    }
-
-    /// Runs one request; the outer error means the plugin could not be
-    /// (re)started.
-    async fn check(&mut self, fuzzed: &Fuzzed, request: &Request) -> Result<Result<(), Failure>, String> {
-        let checks = Checks {
-            spec: &self.options.spec,
-            deadline: self.options.deadline,
-        };
-        let session = self.session().await?;
-        let outcome = match (fuzzed.mode, request) {
-            (Mode::Unary, Request::Encoded(bytes)) => {
-                properties::check_unary(session, &fuzzed.hook, bytes, checks).await
-            }
-            (Mode::Raw, Request::Encoded(bytes)) => {
-                properties::check_raw(session, &fuzzed.hook, bytes, checks).await
-            }
-            (Mode::Http, Request::Http(case)) => properties::check_http(session, case, checks).await,
-            _ => unreachable!("each mode generates its own kind of request"),
-        };
-        if matches!(&outcome, Err(failure) if matches!(failure.kind, FailureKind::Crashed(_))) {
-            self.crashes += 1;
-            let mut dead = self.session.take().expect("the call ran in it");
-            dead.plugin.process.settle_output().await;
-            self.crash_output = dead.plugin.process.output().tail(None, 12);
-            dead.stop(Duration::ZERO).await;
-        }
-        Ok(outcome)
-    }
-
-    fn output_tail(&self, failure: &Failure) -> Vec<CapturedLine> {
-        match (&failure.kind, &self.session) {
-            (FailureKind::Crashed(_), _) | (_, None) => self.crash_output.clone(),
-            (_, Some(session)) => session.plugin.process.output().tail(None, 12),
-        }
-    }
-
-    /// `OnDeactivate`, as the server calls it, then SIGTERM and the grace period.
-    async fn stop(&mut self) {
-        if let Some(mut session) = self.session.take() {
-            if session.plugin.implements("OnDeactivate") {
-                let _ = call_lifecycle(&mut session, "OnDeactivate", self.options.deadline).await;
-            }
-            session.stop(self.options.grace).await;
-        }
-    }
-}
-
-async fn activate(session: &mut Session, deadline: Duration) -> Result<(), String> {
-    if !session.plugin.implements("OnActivate") {
-        return Ok(());
-    }
-    call_lifecycle(session, "OnActivate", deadline).await
-}
-
-/// A lifecycle hook, judged as `harness run` judges it: OK and no `AppError`.
-async fn call_lifecycle(session: &mut Session, hook: &str, deadline: Duration) -> Result<(), String> {
-    let response_type = wire::message_descriptor(&format!("{hook}Response")).expect("lifecycle hooks have responses");
-    let answer = session.plugin.hooks.call(hook, Bytes::new(), deadline).await;
-    let request = serde_json::json!({});
-    let exchange = HookExchange {
-        hook,
-        response_type: &response_type,
-        request: &request,
-        answer: &answer,
-        api_calls: &[],
-    };
-    let verdict = check::check_hook(&HookExpect::default(), &exchange);
-    match verdict.mismatches.first() {
-        None => Ok(()),
-        Some(mismatch) => Err(mismatch.actual.clone()),
-    }
 }

@@ -73,8 +73,7 @@ where
         return shrunk;
     }
     loop {
-        if cancel.is_cancelled() || started.elapsed() >= budget.time || shrunk.runs >= budget.runs
-        {
+        if cancel.is_cancelled() || started.elapsed() >= budget.time || shrunk.runs >= budget.runs {
             break;
         }
         let candidate = tree.current();

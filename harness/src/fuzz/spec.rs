@@ -298,7 +298,11 @@ impl<'de> Deserialize<'de> for StatusList {
             }
         };
         match Value::deserialize(deserializer)? {
-            Value::Array(items) => items.iter().map(one).collect::<Result<_, _>>().map(StatusList),
+            Value::Array(items) => items
+                .iter()
+                .map(one)
+                .collect::<Result<_, _>>()
+                .map(StatusList),
             value => one(&value).map(|pattern| StatusList(vec![pattern])),
         }
     }
@@ -451,7 +455,9 @@ fn forbidding(hook: &str, outcome: &str) -> Result<Value, String> {
                 })
                 .collect();
             if unset.is_empty() {
-                return Err(format!("{hook} cannot modify anything: its response has no modified_* field"));
+                return Err(format!(
+                    "{hook} cannot modify anything: its response has no modified_* field"
+                ));
             }
             Ok(serde_json::json!({"response": unset}))
         }
@@ -459,7 +465,9 @@ fn forbidding(hook: &str, outcome: &str) -> Result<Value, String> {
         "fail" => Err(format!(
             "{hook}'s response has no AppError; a call that fails with a gRPC status already breaks the fuzz properties"
         )),
-        "reject" => Err(format!("{hook} cannot reject: its response has no rejection_reason")),
+        "reject" => Err(format!(
+            "{hook} cannot reject: its response has no rejection_reason"
+        )),
         other => Err(format!(
             "`never` takes \"reject\", \"modify\" or \"fail\", found {other:?}; for other outcomes write the one expected: \
              \"always\": [{{\"expect\": {{\"outcome\": ...}}}}]"
@@ -540,21 +548,38 @@ mod tests {
     fn mistakes_are_positioned_and_explained() {
         let message = error(r#"{"hooks": {"MessageWillBePostd": {}}}"#);
         assert!(message.contains("spec.json:1:"), "{message}");
-        assert!(message.contains("did you mean `MessageWillBePosted`"), "{message}");
-        let message = error("{\"hooks\": {\"MessageWillBePosted\": {\"never\": [\n  {\"outcome\": \"dismiss\"}]}}}");
+        assert!(
+            message.contains("did you mean `MessageWillBePosted`"),
+            "{message}"
+        );
+        let message = error(
+            "{\"hooks\": {\"MessageWillBePosted\": {\"never\": [\n  {\"outcome\": \"dismiss\"}]}}}",
+        );
         assert!(message.starts_with("spec.json:2:3:"), "{message}");
-        assert!(message.contains("hooks.MessageWillBePosted.never[0]"), "{message}");
-        let message = error(r#"{"hooks": {"OnActivate": {"always": [{"expect": {"outcome": "allow"}}]}}}"#);
-        assert!(message.contains("expect.outcome: `allow` does not apply to OnActivate"), "{message}");
-        let message = error(r#"{"hooks": {"OnActivate": {"never": [{"outcome": "fail", "when_message_matches": "x"}]}}}"#);
+        assert!(
+            message.contains("hooks.MessageWillBePosted.never[0]"),
+            "{message}"
+        );
+        let message =
+            error(r#"{"hooks": {"OnActivate": {"always": [{"expect": {"outcome": "allow"}}]}}}"#);
+        assert!(
+            message.contains("expect.outcome: `allow` does not apply to OnActivate"),
+            "{message}"
+        );
+        let message = error(
+            r#"{"hooks": {"OnActivate": {"never": [{"outcome": "fail", "when_message_matches": "x"}]}}}"#,
+        );
         assert!(message.contains("has no message to match"), "{message}");
-        let message = error(r#"{"hooks": {"ExecuteCommand": {"never": [{"outcome": "fail", "unless_message_matches": "("}]}}}"#);
+        let message = error(
+            r#"{"hooks": {"ExecuteCommand": {"never": [{"outcome": "fail", "unless_message_matches": "("}]}}}"#,
+        );
         assert!(message.contains("invalid regex"), "{message}");
         let message = error(r#"{"serve_http": {"never_status": "6yy"}}"#);
         assert!(message.contains("expected a status"), "{message}");
         let message = error(r#"{"hooks": {"ServeHTTP": {}}}"#);
         assert!(message.contains("serve_http"), "{message}");
-        let message = error(r#"{"hooks": {"OnActivate": {"always": [{"expect": {"status": "INTERNAL"}}]}}}"#);
+        let message =
+            error(r#"{"hooks": {"OnActivate": {"always": [{"expect": {"status": "INTERNAL"}}]}}}"#);
         assert!(message.contains("must answer OK"), "{message}");
         let message = error(r#"{"hook": {}}"#);
         assert!(message.contains("unknown field `hook`"), "{message}");

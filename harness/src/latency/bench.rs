@@ -101,13 +101,20 @@ pub async fn bench(
         target.dir.display()
     ));
     let started = Instant::now();
-    let mut session = Session::start(
+    let launch = Session::start(
         target,
         seed.as_ref().map(|(s, o)| (s, o.as_str())),
         &options.launch,
-    )
-    .await
-    .map_err(not_started)?;
+    );
+    // Dropping a half-started session kills the plugin's group.
+    let mut session = tokio::select! {
+        biased;
+        () = options.cancel.cancelled() => return Err(BenchError::NotStarted {
+            message: "interrupted while the plugin started".to_owned(),
+            output_tail: Vec::new(),
+        }),
+        session = launch => session.map_err(not_started)?,
+    };
     progress(format!(
         "{:>12} pid {} in {}: {}",
         "Launched",
@@ -132,7 +139,7 @@ pub async fn bench(
     let exited_early = session.plugin.process.try_exit();
     let tail = session.plugin.process.output().tail(None, 10);
     session.stop(grace).await;
-    let mut report = outcome?;
+    let (mut report, versions) = outcome?;
     if let Some(status) = exited_early {
         report.notes.push(format!(
             "the plugin exited during the bench ({status}); its last output: {}",
@@ -145,12 +152,11 @@ pub async fn bench(
     report.created = created;
     report.sources[0].created = report.created.clone();
     report.interrupted = cancelled;
-    let probe_versions = (report.machine.python.take(), report.machine.grpcio.take());
     report.machine = machine::describe(&python_for(target)).await;
-    if let (Some(python), grpcio) = probe_versions {
+    if let Some(python) = versions.python {
         // The plugin's own word beats asking an interpreter it may not use.
         report.machine.python = Some(python);
-        report.machine.grpcio = grpcio;
+        report.machine.grpcio = versions.grpcio;
     }
     progress(format!(
         "{:>12} in {:.1}s",
@@ -160,6 +166,13 @@ pub async fn bench(
     Ok(report)
 }
 
+/// The Python and grpcio versions a plugin reported about itself.
+#[derive(Debug, Default)]
+struct Versions {
+    python: Option<String>,
+    grpcio: Option<String>,
+}
+
 /// Everything between launch and teardown.
 async fn measure(
     target: &PluginTarget,
@@ -167,7 +180,7 @@ async fn measure(
     session: &mut Session,
     floor: &mut Option<Session>,
     progress: &mut dyn FnMut(String),
-) -> Result<BenchReport, BenchError> {
+) -> Result<(BenchReport, Versions), BenchError> {
     let mut notes = Vec::new();
     // The server activates a plugin before any other hook reaches it.
     if session.plugin.implements("OnActivate")
@@ -208,14 +221,14 @@ async fn measure(
             )),
         })
         .collect();
-    let mut probe_versions = (None, None);
+    let mut versions = Versions::default();
     if !api.is_empty()
-        && let Some((targets, python, grpcio)) =
+        && let Some((targets, reported)) =
             plugin_side_targets(session, &id, &api, options, &mut notes).await
     {
         notes.extend(api_notes);
         list.extend(targets);
-        probe_versions = (python, grpcio);
+        versions = reported;
     }
     if let (Some(floor_target), false) = (&options.floor, hooks.is_empty()) {
         match Session::start(floor_target, None, &options.launch).await {
@@ -246,6 +259,7 @@ async fn measure(
             "nothing to measure: no hook selected and no API method the plugin can call".to_owned(),
         ));
     }
+    progress(plan(&list, options));
     let server_side = run_rounds(&mut list, options, session, &id, progress).await;
 
     let mut calls: Vec<CallReport> = list.into_iter().map(|target| target.call).collect();
@@ -258,10 +272,12 @@ async fn measure(
     if let (Some(floor), Some(floor_target)) = (floor.as_ref(), &options.floor) {
         plugins.push(plugin_info(floor, floor_target, Role::Floor));
     }
-    let mut report = BenchReport {
+    let report = BenchReport {
         schema: SCHEMA.to_owned(),
         created: String::new(),
         harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+        // Described after teardown, so asking Python for its version does
+        // not compete with the measurements.
         machine: machine::Machine::default(),
         sources: vec![source(target, options)],
         plugins,
@@ -272,9 +288,33 @@ async fn measure(
         interrupted: false,
         notes,
     };
-    // Carried to `bench`, which describes the machine after teardown.
-    (report.machine.python, report.machine.grpcio) = probe_versions;
-    Ok(report)
+    Ok((report, versions))
+}
+
+/// What is about to be measured, and for about how long when time bounds it.
+fn plan(list: &[Target], options: &BenchOptions) -> String {
+    let names: Vec<String> = list
+        .iter()
+        .map(|target| format!("{}/{}", target.call.kind.slug(), target.call.name))
+        .collect();
+    // The time bound is worth announcing when it is the one that was set,
+    // not the safety cap of a count-bound run.
+    let time = if options.bounds.duration < Duration::from_secs(600) {
+        let per_call = options.warmup + options.bounds.duration;
+        format!(
+            ", at most {:.0}s",
+            (per_call * list.len() as u32).as_secs_f64()
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{:>12} {} calls in {} rounds{time}: {}",
+        "Measuring",
+        list.len(),
+        options.rounds.max(1),
+        names.join(", ")
+    )
 }
 
 /// Warm-up, then the rounds. Returns the server-side API histograms.
@@ -403,7 +443,7 @@ async fn plugin_side_targets(
     api: &[String],
     options: &BenchOptions,
     notes: &mut Vec<String>,
-) -> Option<(Vec<Target>, Option<String>, Option<String>)> {
+) -> Option<(Vec<Target>, Versions)> {
     let unavailable = "plugin-observed API latency needs a plugin that answers /mm-harness-bench \
                        (as fixtures/plugins/bench-python does); only server-side API times are reported";
     if !session.plugin.implements("ExecuteCommand") {
@@ -441,7 +481,11 @@ async fn plugin_side_targets(
             },
         });
     }
-    Some((list, probe.python, probe.grpcio))
+    let versions = Versions {
+        python: probe.python,
+        grpcio: probe.grpcio,
+    };
+    Some((list, versions))
 }
 
 /// The selected hooks against the reference plugin, through both clients.

@@ -23,6 +23,26 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The same hardware, system and harness build: what makes figures
+    /// comparable. (Python versions belong to the plugins measured.)
+    pub fn same_host(&self, other: &Machine) -> bool {
+        (
+            &self.cpu_model,
+            self.cores,
+            &self.kernel,
+            &self.os,
+            self.memory_mib,
+            &self.harness_build,
+        ) == (
+            &other.cpu_model,
+            other.cores,
+            &other.kernel,
+            &other.os,
+            other.memory_mib,
+            &other.harness_build,
+        )
+    }
+
     pub fn one_line(&self) -> String {
         let python = match (&self.python, &self.grpcio) {
             (Some(python), Some(grpcio)) => format!(", Python {python}, grpcio {grpcio}"),

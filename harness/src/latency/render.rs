@@ -80,7 +80,21 @@ pub fn sections(report: &BenchReport) -> Vec<(String, String, Table)> {
     sections
 }
 
+/// The call's name, with its plugin when the table mixes plugins (a
+/// merged report).
+fn labeller(calls: &[&CallReport]) -> impl Fn(&CallReport) -> String {
+    let mixed = calls.iter().any(|call| call.plugin != calls[0].plugin);
+    move |call| {
+        if mixed {
+            format!("{} ({})", call.name, call.plugin)
+        } else {
+            call.name.clone()
+        }
+    }
+}
+
 fn latency_table(calls: &[&CallReport], net_of: Option<&BenchReport>) -> Table {
+    let label = labeller(calls);
     let mut header: Vec<String> = [
         "call", "count", "errors", "p50", "p90", "p99", "p99.9", "p99.99", "max", "mean", "stdev",
         "noise",
@@ -95,11 +109,7 @@ fn latency_table(calls: &[&CallReport], net_of: Option<&BenchReport>) -> Table {
         .iter()
         .map(|call| {
             let s = &call.summary;
-            let mut row = vec![
-                call.name.clone(),
-                s.count.to_string(),
-                call.errors.to_string(),
-            ];
+            let mut row = vec![label(call), s.count.to_string(), call.errors.to_string()];
             row.extend(figures(s));
             row.push(format_ns(s.stdev_ns));
             row.push(noise(call));
@@ -147,6 +157,7 @@ fn noise(call: &CallReport) -> String {
 }
 
 fn open_loop_table(calls: &[&CallReport]) -> Table {
+    let label = labeller(calls);
     let header = [
         "call",
         "corrected p50",
@@ -165,7 +176,7 @@ fn open_loop_table(calls: &[&CallReport]) -> Table {
             let uncorrected = call.uncorrected.as_ref()?;
             let (c, u) = (&call.summary, &uncorrected.summary);
             Some(vec![
-                call.name.clone(),
+                label(call),
                 format_ns(c.p50_ns as f64),
                 format_ns(u.p50_ns as f64),
                 format_ns(c.p99_ns as f64),
@@ -402,13 +413,7 @@ pub fn context_lines(report: &BenchReport) -> Vec<String> {
 
 /// "Latency: " and the plugins under test.
 pub fn title(report: &BenchReport) -> String {
-    let plugins: Vec<&str> = report
-        .plugins
-        .iter()
-        .filter(|p| p.role == super::report::Role::Bench)
-        .map(|p| p.id.as_str())
-        .collect();
-    format!("Latency: {}", plugins.join(", "))
+    format!("Latency: {}", report.bench_plugins())
 }
 
 /// `report.md`.

@@ -103,7 +103,8 @@ impl CallKind {
         }
     }
 
-    fn slug(self) -> &'static str {
+    /// Short, for call keys: `hook`, `api-plugin`, `floor-raw`...
+    pub fn slug(self) -> &'static str {
         match self {
             CallKind::Hook => "hook",
             CallKind::ApiPlugin => "api-plugin",
@@ -281,6 +282,17 @@ impl BenchReport {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }
 
+    /// The ids of the plugins under test, comma-separated.
+    pub fn bench_plugins(&self) -> String {
+        let ids: Vec<&str> = self
+            .plugins
+            .iter()
+            .filter(|plugin| plugin.role == Role::Bench)
+            .map(|plugin| plugin.id.as_str())
+            .collect();
+        ids.join(", ")
+    }
+
     pub fn call(&self, key: &CallKey) -> Option<&CallReport> {
         self.calls.iter().find(|call| &call.key() == key)
     }
@@ -312,24 +324,38 @@ impl BenchReport {
                     plugins.push(plugin.clone());
                 }
             }
-            if report.machine != first.machine {
+            if !report.machine.same_host(&first.machine) {
                 notes.push(format!(
                     "the report of {} was made on another machine: {}",
                     report.created,
                     report.machine.one_line()
                 ));
             }
+            // Notes speak of their run's plugin; a merge says which.
+            let plugins = report.bench_plugins();
             for note in &report.notes {
-                if !notes.contains(note) {
-                    notes.push(note.clone());
+                let note = if plugins.is_empty() || reports.len() == 1 || note.starts_with(&plugins)
+                {
+                    note.clone()
+                } else {
+                    format!("{plugins}: {note}")
+                };
+                if !notes.contains(&note) {
+                    notes.push(note);
                 }
             }
+        }
+        // The versions of the Python that ran a Python plugin, if any did.
+        let mut machine = first.machine.clone();
+        if let Some(with_grpcio) = reports.iter().find(|r| r.machine.grpcio.is_some()) {
+            machine.python.clone_from(&with_grpcio.machine.python);
+            machine.grpcio.clone_from(&with_grpcio.machine.grpcio);
         }
         Ok(BenchReport {
             schema: SCHEMA.to_owned(),
             created,
             harness_version: env!("CARGO_PKG_VERSION").to_owned(),
-            machine: first.machine.clone(),
+            machine,
             sources: reports.iter().flat_map(|r| r.sources.clone()).collect(),
             overhead: overhead::overheads(&calls),
             plugins,
@@ -413,6 +439,37 @@ pub(crate) mod tests {
         let alone = a.calls[0].summary;
         assert!(posted.summary.p50_ns.abs_diff(alone.p50_ns) <= alone.p50_ns / 50);
         assert!(BenchReport::merge(&[], now_rfc3339()).is_err());
+    }
+
+    #[test]
+    fn a_merge_says_whose_notes_and_keeps_the_python_a_plugin_ran_on() {
+        let with_plugin = |id: &str, grpcio: Option<&str>| {
+            let mut report = synthetic("MessageWillBePosted", 50, 1.0, 1);
+            report.plugins.push(PluginInfo {
+                id: id.to_owned(),
+                role: Role::Bench,
+                runtime: "python".to_owned(),
+                dir: String::new(),
+                implemented: Vec::new(),
+                time_to_handshake_s: 0.0,
+            });
+            report.notes.push("something was skipped".to_owned());
+            report.machine.python = Some("3.11.7".to_owned());
+            report.machine.grpcio = grpcio.map(str::to_owned);
+            report
+        };
+        let native = with_plugin("rust-reference", None);
+        let python = with_plugin("hello-python", Some("1.85.1"));
+        let merged = BenchReport::merge(&[native, python], now_rfc3339()).unwrap();
+        assert_eq!(merged.machine.grpcio.as_deref(), Some("1.85.1"));
+        assert_eq!(
+            merged.notes,
+            [
+                "rust-reference: something was skipped",
+                "hello-python: something was skipped"
+            ]
+        );
+        assert_eq!(merged.bench_plugins(), "rust-reference, hello-python");
     }
 
     #[test]

@@ -424,6 +424,10 @@ pub fn raw_caller(
 
 /// What the bare client sends: a typed request, or ServeHTTP's messages.
 #[derive(Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "cloned for every call of the floor, where a box would add an allocation to what is measured"
+)]
 enum RawCall {
     Unary(RawRequest),
     Http(Vec<mm_plugin_proto::pb::ServeHttpRequest>),

@@ -12,13 +12,14 @@ use std::{
     time::Duration,
 };
 
+use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
 use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::{Value, json};
 
 use super::model::{
-    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, Origin, OutcomeExpect,
-    OutputExpect, Step, Stub, StubAnswer, Suite, TextMatch,
+    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpStep,
+    Origin, OutcomeExpect, OutputExpect, StatusExpect, Step, Stub, StubAnswer, Suite, TextMatch,
 };
 use crate::{launch::Stream, wire};
 
@@ -280,88 +281,103 @@ fn step_json(step: &Step) -> Json {
     out.into()
 }
 
-fn http_json(step: &crate::suite::HttpStep) -> Value {
-    use crate::suite::{HttpBody, StatusExpect};
+/// An HTTP step. Headers are written as an object, as the loader reads
+/// them: one entry per name with all its values.
+fn http_json(step: &HttpStep) -> Object {
     let (path, query) = step
         .url
         .split_once('?')
         .map_or((step.url.as_str(), None), |(p, q)| (p, Some(q)));
-    let mut out = serde_json::Map::new();
-    out.insert("method".into(), json!(step.method));
-    out.insert("path".into(), json!(path));
-    if let Some(query) = query {
-        out.insert("query".into(), json!(query));
+    let mut out = Object::default();
+    if step.method != "GET" {
+        out.put("method", json!(step.method));
+    }
+    out.put("path", json!(path));
+    if let Some(query) = query.filter(|query| !query.is_empty()) {
+        out.put("query", json!(query));
     }
     if !step.headers.is_empty() {
-        out.insert(
-            "headers".into(),
-            json!(
-                step.headers
-                    .iter()
-                    .cloned()
-                    .collect::<std::collections::BTreeMap<_, _>>()
-            ),
-        );
+        out.put("headers", headers_value(&step.headers));
     }
     match &step.body {
         HttpBody::Empty => {}
         HttpBody::Bytes(bytes) => match std::str::from_utf8(bytes) {
-            Ok(text) => drop(out.insert("body".into(), json!(text))),
-            Err(_) => {
-                use base64::Engine;
-                out.insert(
-                    "body_base64".into(),
-                    json!(base64::engine::general_purpose::STANDARD.encode(bytes)),
-                );
-            }
+            Ok(text) => out.put("body", json!(text)),
+            Err(_) => out.put("body_base64", json!(BASE64.encode(bytes))),
         },
-        HttpBody::Generated(size) => drop(out.insert("body_size".into(), json!(size))),
+        HttpBody::Generated(size) => out.put("body_size", json!(size)),
     }
     if let Some(after) = step.cancel_after {
-        out.insert("cancel_after".into(), json!(after));
+        out.put("cancel_after", json!(after));
     }
     if let Some(deadline) = step.deadline {
-        out.insert("deadline".into(), json!(duration_text(deadline)));
+        out.put("deadline", json!(duration_text(deadline)));
     }
     let e = &step.expect;
-    let mut expect = serde_json::Map::new();
-    let mut put = |key: &str, value: Option<Value>| {
-        if let Some(value) = value {
-            expect.insert(key.into(), value);
-        }
-    };
-    put(
-        "status",
-        e.status.map(|status| match status {
+    let mut expect = Object::default();
+    if let Some(status) = e.status {
+        let status = match status {
             StatusExpect::Exact(code) => json!(code),
             StatusExpect::Class(class) => json!(format!("{class}xx")),
-        }),
-    );
-    put("answered", e.answered.map(|v| json!(v)));
-    put("request_complete", e.request_complete.map(|v| json!(v)));
-    put(
-        "headers",
-        (!e.headers.is_empty()).then(|| {
-            json!(
-                e.headers
-                    .iter()
-                    .cloned()
-                    .collect::<std::collections::BTreeMap<_, _>>()
-            )
-        }),
-    );
-    put("body", e.body.as_ref().map(|v| json!(v)));
-    put("body_contains", e.body_contains.as_ref().map(|v| json!(v)));
-    put("body_json", e.body_json.clone());
-    put("body_size", e.body_size.map(|v| json!(v)));
-    put("body_sha256", e.body_sha256.as_ref().map(|v| json!(v)));
-    put("messages", e.messages.map(|v| json!(v)));
-    put("flushes", e.flushes.map(|v| json!(v)));
-    put("early", e.early.map(|v| json!(v)));
-    if !expect.is_empty() {
-        out.insert("expect".into(), Value::Object(expect));
+        };
+        expect.put("status", status);
     }
-    Value::Object(out)
+    let flags = [
+        ("answered", e.answered),
+        ("request_complete", e.request_complete),
+    ];
+    for (key, flag) in flags {
+        if let Some(flag) = flag {
+            expect.put(key, json!(flag));
+        }
+    }
+    if !e.headers.is_empty() {
+        expect.put("headers", headers_value(&e.headers));
+    }
+    let texts = [
+        ("body", &e.body),
+        ("body_contains", &e.body_contains),
+        ("body_sha256", &e.body_sha256),
+    ];
+    for (key, text) in texts {
+        if let Some(text) = text {
+            expect.put(key, json!(text));
+        }
+    }
+    if let Some(partial) = &e.body_json {
+        expect.put("body_json", partial.clone());
+    }
+    if let Some(size) = e.body_size {
+        expect.put("body_size", json!(size));
+    }
+    let counts = [("messages", e.messages), ("flushes", e.flushes)];
+    for (key, count) in counts {
+        if let Some(count) = count {
+            expect.put(key, json!(count));
+        }
+    }
+    if let Some(early) = e.early {
+        expect.put("early", json!(early));
+    }
+    if !expect.is_empty() {
+        out.put("expect", expect);
+    }
+    out
+}
+
+/// Headers as an object of name → values (one value written as a string).
+fn headers_value(headers: &[(String, Vec<String>)]) -> Value {
+    let object: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(name, values)| {
+            let values = match values.as_slice() {
+                [one] => json!(one),
+                many => json!(many),
+            };
+            (name.clone(), values)
+        })
+        .collect();
+    Value::Object(object)
 }
 
 fn hook_json(step: &HookStep) -> Object {

@@ -3,12 +3,11 @@
 
 use bytes::Bytes;
 use mm_plugin_proto::pb;
-use prost::Message;
 use proptest::{collection::vec, prelude::*, sample::select, strategy::BoxedStrategy};
+use prost::Message;
 
 use super::{
-    Profile,
-    model,
+    Profile, basics, messages, people,
     text::{pattern, random_id, short_text, weighted},
 };
 
@@ -24,8 +23,10 @@ where
 /// The strategy of `hook`'s request, encoded; `None` for a name that is
 /// not a unary hook (`Implemented`, `ServeHTTP`, unknown names).
 pub fn unary_request(hook: &str, p: Profile) -> Option<BoxedStrategy<Bytes>> {
-    use model::*;
-    let rc = || model::request_context(p);
+    use basics::*;
+    use messages::*;
+    use people::*;
+    let rc = || request_context(p);
     let pc = || plugin_context(p);
     Some(match hook {
         "OnActivate" => encoded(rc().prop_map(|context| pb::OnActivateRequest { context })),
@@ -44,22 +45,34 @@ pub fn unary_request(hook: &str, p: Profile) -> Option<BoxedStrategy<Bytes>> {
             encoded(rc().prop_map(|context| pb::OnSendDailyTelemetryRequest { context }))
         }
         "RunDataRetention" => encoded(
-            (rc(), timestamp(p), weighted(vec![(4, (1i64..10_000).boxed()), (1, select(&[0, -1, i64::MAX][..]).boxed())]))
-                .prop_map(|(context, now_time, batch_size)| pb::RunDataRetentionRequest {
-                    context,
-                    now_time,
-                    batch_size,
+            (
+                rc(),
+                timestamp(p),
+                weighted(vec![
+                    (4, (1i64..10_000).boxed()),
+                    (1, select(&[0, -1, i64::MAX][..]).boxed()),
+                ]),
+            )
+                .prop_map(|(context, now_time, batch_size)| {
+                    pb::RunDataRetentionRequest {
+                        context,
+                        now_time,
+                        batch_size,
+                    }
                 }),
         ),
-        "OnCloudLimitsUpdated" => encoded((rc(), product_limits(p)).prop_map(
-            |(context, limits)| pb::OnCloudLimitsUpdatedRequest { context, limits },
-        )),
-        "ConfigurationWillBeSaved" => encoded((rc(), json_bytes(p)).prop_map(
-            |(context, config_json)| pb::ConfigurationWillBeSavedRequest {
-                context,
-                new_config: Some(pb::ConfigJson { config_json }),
-            },
-        )),
+        "OnCloudLimitsUpdated" => encoded(
+            (rc(), product_limits(p))
+                .prop_map(|(context, limits)| pb::OnCloudLimitsUpdatedRequest { context, limits }),
+        ),
+        "ConfigurationWillBeSaved" => {
+            encoded((rc(), json_bytes(p)).prop_map(|(context, config_json)| {
+                pb::ConfigurationWillBeSavedRequest {
+                    context,
+                    new_config: Some(pb::ConfigJson { config_json }),
+                }
+            }))
+        }
         "MessageWillBePosted" => encoded((rc(), pc(), post(p)).prop_map(
             |(context, plugin_context, post)| pb::MessageWillBePostedRequest {
                 context,
@@ -90,9 +103,10 @@ pub fn unary_request(hook: &str, p: Profile) -> Option<BoxedStrategy<Bytes>> {
                 old_post: Some(old_post),
             },
         )),
-        "MessagesWillBeConsumed" => encoded((rc(), vec(post(p), 0..=5)).prop_map(
-            |(context, posts)| pb::MessagesWillBeConsumedRequest { context, posts },
-        )),
+        "MessagesWillBeConsumed" => encoded(
+            (rc(), vec(post(p), 0..=5))
+                .prop_map(|(context, posts)| pb::MessagesWillBeConsumedRequest { context, posts }),
+        ),
         "MessageHasBeenDeleted" => encoded((rc(), pc(), post(p)).prop_map(
             |(context, plugin_context, post)| pb::MessageHasBeenDeletedRequest {
                 context,
@@ -242,12 +256,21 @@ pub fn unary_request(hook: &str, p: Profile) -> Option<BoxedStrategy<Bytes>> {
             let request = (
                 any::<i64>(),
                 weighted(vec![
-                    (4, select(&["custom_com.example_action", "user_typing", "ping"][..]).prop_map(str::to_owned).boxed()),
+                    (
+                        4,
+                        select(&["custom_com.example_action", "user_typing", "ping"][..])
+                            .prop_map(str::to_owned)
+                            .boxed(),
+                    ),
                     (1, short_text(p)),
                 ]),
                 data(p),
             )
-                .prop_map(|(seq, action, data)| pb::WebSocketRequest { seq, action, data });
+                .prop_map(|(seq, action, data)| pb::WebSocketRequest {
+                    seq,
+                    action,
+                    data,
+                });
             encoded((rc(), random_id(), id(p, USERS), request).prop_map(
                 |(context, web_conn_id, user_id, request)| {
                     pb::WebSocketMessageHasBeenPostedRequest {
@@ -259,15 +282,13 @@ pub fn unary_request(hook: &str, p: Profile) -> Option<BoxedStrategy<Bytes>> {
                 },
             ))
         }
-        "OnPluginClusterEvent" => encoded(
-            (rc(), pc(), pattern("[a-z_]{1,20}"), blob(p)).prop_map(
-                |(context, plugin_context, id, data)| pb::OnPluginClusterEventRequest {
-                    context,
-                    plugin_context,
-                    event: Some(pb::PluginClusterEvent { id, data }),
-                },
-            ),
-        ),
+        "OnPluginClusterEvent" => encoded((rc(), pc(), pattern("[a-z_]{1,20}"), blob(p)).prop_map(
+            |(context, plugin_context, id, data)| pb::OnPluginClusterEventRequest {
+                context,
+                plugin_context,
+                event: Some(pb::PluginClusterEvent { id, data }),
+            },
+        )),
         "OnSharedChannelsSyncMsg" => encoded((rc(), json_bytes(p), remote_cluster(p)).prop_map(
             |(context, sync_msg_json, remote)| pb::OnSharedChannelsSyncMsgRequest {
                 context,
@@ -275,22 +296,24 @@ pub fn unary_request(hook: &str, p: Profile) -> Option<BoxedStrategy<Bytes>> {
                 remote_cluster: Some(remote),
             },
         )),
-        "OnSharedChannelsPing" => encoded((rc(), remote_cluster(p)).prop_map(
-            |(context, remote)| pb::OnSharedChannelsPingRequest {
-                context,
-                remote_cluster: Some(remote),
-            },
-        )),
-        "OnSharedChannelsAttachmentSyncMsg" => encoded(
-            (rc(), file_info(p), post(p), remote_cluster(p)).prop_map(
+        "OnSharedChannelsPing" => {
+            encoded((rc(), remote_cluster(p)).prop_map(|(context, remote)| {
+                pb::OnSharedChannelsPingRequest {
+                    context,
+                    remote_cluster: Some(remote),
+                }
+            }))
+        }
+        "OnSharedChannelsAttachmentSyncMsg" => {
+            encoded((rc(), file_info(p), post(p), remote_cluster(p)).prop_map(
                 |(context, file_info, post, remote)| pb::OnSharedChannelsAttachmentSyncMsgRequest {
                     context,
                     file_info: Some(file_info),
                     post: Some(post),
                     remote_cluster: Some(remote),
                 },
-            ),
-        ),
+            ))
+        }
         "OnSharedChannelsProfileImageSyncMsg" => encoded(
             (rc(), user(p), remote_cluster(p)).prop_map(|(context, user, remote)| {
                 pb::OnSharedChannelsProfileImageSyncMsgRequest {

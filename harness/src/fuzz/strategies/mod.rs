@@ -8,9 +8,11 @@
 //! [`Profile::Edge`] turns the weights towards what breaks decoders and
 //! handlers (control characters, odd ids, deep nesting, several MiB).
 
+mod basics;
 mod hooks;
 mod http;
-mod model;
+mod messages;
+mod people;
 mod plain;
 mod text;
 

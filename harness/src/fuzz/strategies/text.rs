@@ -48,7 +48,10 @@ pub fn message(profile: Profile) -> BoxedStrategy<String> {
     weighted(vec![
         (w(profile, 1, 2), Just(String::new()).boxed()),
         (20, vec(segments(), 1..=6).prop_map(join).boxed()),
-        (w(profile, 3, 8), vec(segments(), 1..=24).prop_map(join).boxed()),
+        (
+            w(profile, 3, 8),
+            vec(segments(), 1..=24).prop_map(join).boxed(),
+        ),
     ])
 }
 
@@ -148,15 +151,17 @@ fn mention() -> impl Strategy<Value = String> {
     weighted(vec![
         (
             4,
-            select(&[
-                "@alice",
-                "@bob",
-                "@admin",
-                "@helper-bot",
-                "@all",
-                "@here",
-                "@channel",
-            ][..])
+            select(
+                &[
+                    "@alice",
+                    "@bob",
+                    "@admin",
+                    "@helper-bot",
+                    "@all",
+                    "@here",
+                    "@channel",
+                ][..],
+            )
             .prop_map(str::to_owned)
             .boxed(),
         ),
@@ -281,7 +286,10 @@ fn combining(profile: Profile) -> BoxedStrategy<String> {
     weighted(vec![
         (
             4,
-            (select(&['e', 'a', 'o', 'n', 'Z', 'ש', 'ก'][..]), vec(marks(), 1..=most))
+            (
+                select(&['e', 'a', 'o', 'n', 'Z', 'ש', 'ก'][..]),
+                vec(marks(), 1..=most),
+            )
                 .prop_map(|(base, marks)| std::iter::once(base).chain(marks).collect())
                 .boxed(),
         ),
@@ -374,8 +382,12 @@ fn url() -> impl Strategy<Value = String> {
 }
 
 fn whitespace() -> impl Strategy<Value = String> {
-    select(&["\n", "\n\n", "\t", "\r\n", "   ", "\u{00A0}", "\u{2028}", "\u{3000}", "\r"][..])
-        .prop_map(str::to_owned)
+    select(
+        &[
+            "\n", "\n\n", "\t", "\r\n", "   ", "\u{00A0}", "\u{2028}", "\u{3000}", "\r",
+        ][..],
+    )
+    .prop_map(str::to_owned)
 }
 
 /// Texts a long run repeats; each is cut at a character, not a byte, so
@@ -425,8 +437,16 @@ fn any_unicode() -> impl Strategy<Value = String> {
     prop_oneof![
         vec(any::<char>(), 1..=16).prop_map(|chars| chars.into_iter().collect()),
         pattern("[\\x00-\\x1f\\x7f]{1,4}"),
-        select(&["\u{FFFF}", "\u{FFFE}", "\u{10FFFF}", "\u{E000}", "\u{1D11E}"][..])
-            .prop_map(str::to_owned),
+        select(
+            &[
+                "\u{FFFF}",
+                "\u{FFFE}",
+                "\u{10FFFF}",
+                "\u{E000}",
+                "\u{1D11E}"
+            ][..]
+        )
+        .prop_map(str::to_owned),
     ]
 }
 
