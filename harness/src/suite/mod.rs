@@ -125,7 +125,8 @@ mod tests {
                 "messages",
                 "users-channels-teams",
                 "commands",
-                "system"
+                "system",
+                "serve-http"
             ]
         );
         // Every unary hook is called by some built-in suite.
