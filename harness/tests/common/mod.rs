@@ -125,16 +125,7 @@ pub fn gone_soon(pid: u32) -> bool {
 /// `harness run ARGS...`, bounded to a minute, with the command adjusted by
 /// `setup` (e.g. removing `CI`, which switches snapshots to CI mode).
 pub fn harness_run_with(args: &[&str], setup: impl FnOnce(&mut Command)) -> (i32, String) {
-    let mut command = harness();
-    command.arg("run").args(args);
-    setup(&mut command);
-    let output = run_bounded(command, Duration::from_secs(60));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
+    harness_subcommand_with("run", args, Duration::from_secs(60), setup)
 }
 
 /// Writes `text` as `name` in `dir` and returns the path as a string.
@@ -276,44 +267,44 @@ impl Drop for HttpServe {
     }
 }
 
-/// `harness bench ARGS...`, bounded to two minutes: exit code and output.
+/// `harness SUBCOMMAND ARGS...`, bounded by `limit`: exit code and output
+/// (stdout, then stderr, where progress lines go).
+pub fn harness_subcommand(subcommand: &str, args: &[&str], limit: Duration) -> (i32, String) {
+    harness_subcommand_with(subcommand, args, limit, |_| {})
+}
+
+/// The same, with the command adjusted by `setup` first.
+pub fn harness_subcommand_with(
+    subcommand: &str,
+    args: &[&str],
+    limit: Duration,
+    setup: impl FnOnce(&mut Command),
+) -> (i32, String) {
+    let mut command = harness();
+    command.arg(subcommand).args(args);
+    setup(&mut command);
+    let output = run_bounded(command, limit);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// `harness bench ARGS...`, bounded to two minutes.
 pub fn harness_bench(args: &[&str]) -> (i32, String) {
-    let mut command = harness();
-    command.arg("bench").args(args);
-    let output = run_bounded(command, Duration::from_secs(120));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
+    harness_subcommand("bench", args, Duration::from_secs(120))
 }
 
-/// `harness report ARGS...`, bounded to a minute: exit code and output.
+/// `harness report ARGS...`, bounded to a minute.
 pub fn harness_report(args: &[&str]) -> (i32, String) {
-    let mut command = harness();
-    command.arg("report").args(args);
-    let output = run_bounded(command, Duration::from_secs(60));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
+    harness_subcommand("report", args, Duration::from_secs(60))
 }
 
-/// `harness fuzz ARGS...`, bounded to two minutes: exit code and output
-/// (stdout, then stderr, where the progress lines go).
+/// `harness fuzz ARGS...`, bounded to two minutes.
 pub fn harness_fuzz(args: &[&str]) -> (i32, String) {
-    let mut command = harness();
-    command.arg("fuzz").args(args);
-    let output = run_bounded(command, Duration::from_secs(120));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
+    harness_subcommand("fuzz", args, Duration::from_secs(120))
 }
 
 /// Live processes (zombies excluded) whose environment holds `var=value`.
