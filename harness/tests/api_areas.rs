@@ -3,9 +3,9 @@
 //! and both error conventions (an `AppError` embedded in an OK response, a
 //! gRPC status) reach the client as upstream sends them.
 
-use std::time::Instant;
+mod common;
 
-use harness::api::{ApiServer, EphemeralAction, World};
+use harness::api::{ApiServer, EphemeralAction};
 use mm_plugin_proto::pb::{self, plugin_api_client::PluginApiClient};
 use tonic::{Code, transport::Channel};
 
@@ -18,13 +18,7 @@ const SECRET: &str = "cacmesecret000000000000000";
 const PLUGIN: &str = "com.example.areas";
 
 async fn start() -> (ApiServer, PluginApiClient<Channel>) {
-    let world =
-        World::from_seed(&World::default_seed(), PLUGIN, "/plugins/areas", "default").unwrap();
-    let server = ApiServer::start(world, Instant::now()).await.unwrap();
-    let client = PluginApiClient::connect(format!("http://{}", server.addr()))
-        .await
-        .unwrap();
-    (server, client)
+    common::api_server_and_client(PLUGIN).await
 }
 
 fn usernames(users: &[pb::User]) -> Vec<&str> {

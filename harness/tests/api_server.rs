@@ -2,25 +2,14 @@
 //! the harness's server, checking state, both error conventions, the
 //! "not modelled" answer and the call log.
 
-use std::time::Instant;
+mod common;
 
-use harness::api::{ApiOutcome, ApiServer, World};
+use harness::api::{ApiOutcome, ApiServer};
 use mm_plugin_proto::pb::{self, plugin_api_client::PluginApiClient};
 use tonic::{Code, transport::Channel};
 
 async fn start() -> (ApiServer, PluginApiClient<Channel>) {
-    let world = World::from_seed(
-        &World::default_seed(),
-        "com.example.test",
-        "/plugins/test",
-        "default",
-    )
-    .unwrap();
-    let server = ApiServer::start(world, Instant::now()).await.unwrap();
-    let client = PluginApiClient::connect(format!("http://{}", server.addr()))
-        .await
-        .unwrap();
-    (server, client)
+    common::api_server_and_client("com.example.test").await
 }
 
 #[tokio::test]

@@ -329,3 +329,24 @@ pub fn processes_with_env(var: &str, value: &str) -> Vec<u32> {
         .filter(|&pid| process_alive(pid))
         .collect()
 }
+
+/// A Plugin API server on the default world for `plugin_id`, and a client
+/// connected to it the way a plugin connects.
+pub async fn api_server_and_client(
+    plugin_id: &str,
+) -> (
+    harness::api::ApiServer,
+    mm_plugin_proto::pb::plugin_api_client::PluginApiClient<tonic::transport::Channel>,
+) {
+    use harness::api::{ApiServer, World};
+    let bundle = format!("/plugins/{plugin_id}");
+    let world = World::from_seed(&World::default_seed(), plugin_id, &bundle, "default").unwrap();
+    let server = ApiServer::start(world, Instant::now()).await.unwrap();
+    let client = mm_plugin_proto::pb::plugin_api_client::PluginApiClient::connect(format!(
+        "http://{}",
+        server.addr()
+    ))
+    .await
+    .unwrap();
+    (server, client)
+}
