@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, harness_run_with, python_fixtures, read_json, write_file};
+use common::{fixture, harness_run_with, python_fixtures, read_json, run_suite_alone, write_file};
 use serde_json::Value;
 
 fn suites_of(plugin: &str) -> String {
@@ -92,23 +92,10 @@ fn each_expectation_kind_fails_naming_its_field() {
     python_fixtures();
     let dir = tempfile::tempdir().unwrap();
     let suite = write_file(dir.path(), "wrong.json", WRONG);
-    let json = dir.path().join("report.json");
-    let plugin = fixture("filter-python");
-    let (code, output) = harness_run_with(
-        &[
-            plugin.to_str().unwrap(),
-            "--no-builtin",
-            "--suite",
-            &suite,
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        |command| {
-            command.env_remove("CI");
-        },
-    );
+    let (code, output, report) = run_suite_alone("filter-python", &suite, |command| {
+        command.env_remove("CI");
+    });
     assert_eq!(code, 1, "{output}");
-    let report = read_json(&json);
     let cases = report["suites"][0]["cases"].as_array().unwrap();
     assert_eq!(cases.len(), FAILS_ON.len());
     for (name, field) in FAILS_ON {

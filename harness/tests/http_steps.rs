@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, harness_run_with, read_json, write_file};
+use common::{fixture, harness_run_with, run_suite_alone, write_file};
 
 const ECHO: &str = r#"{
   "name": "echo",
@@ -48,21 +48,8 @@ fn each_http_expectation_fails_naming_its_field() {
           {"name": "messages", "steps": [{"http": {"method": "POST", "path": "/echo", "body": "a", "expect": {"messages": 7}}}]}
         ]}"#,
     );
-    let json = dir.path().join("report.json");
-    let plugin = fixture("rust-reference");
-    let (code, output) = harness_run_with(
-        &[
-            plugin.to_str().unwrap(),
-            "--no-builtin",
-            "--suite",
-            &suite,
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        |_| {},
-    );
+    let (code, output, report) = run_suite_alone("rust-reference", &suite, |_| {});
     assert_eq!(code, 1, "{output}");
-    let report = read_json(&json);
     for (name, field) in [
         ("status", "http.status"),
         ("body", "http.body"),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fixture, harness_run_with, python_fixtures, read_json, write_file};
+use common::{fixture, harness_run_with, python_fixtures, run_suite_alone, write_file};
 
 #[test]
 fn stubs_answer_fail_delay_and_run_out() {
@@ -28,19 +28,7 @@ fn stubs_answer_fail_delay_and_run_out() {
   ]
 }"#,
     );
-    let json = dir.path().join("report.json");
-    let plugin = fixture("hello-python");
-    let (code, output) = harness_run_with(
-        &[
-            plugin.to_str().unwrap(),
-            "--no-builtin",
-            "--suite",
-            &suite,
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        |_| {},
-    );
+    let (code, output, _) = run_suite_alone("hello-python", &suite, |_| {});
     assert_eq!(code, 0, "{output}");
     assert!(output.contains("3 passed, 0 failed"), "{output}");
 
@@ -63,23 +51,11 @@ fn stubs_answer_fail_delay_and_run_out() {
   ]
 }"#,
     );
-    let plugin = fixture("filter-python");
-    let (code, output) = harness_run_with(
-        &[
-            plugin.to_str().unwrap(),
-            "--no-builtin",
-            "--suite",
-            &suite,
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        |_| {},
-    );
+    let (code, output, report) = run_suite_alone("filter-python", &suite, |_| {});
     assert_eq!(code, 0, "{output}");
     assert!(output.contains("3 passed, 0 failed"), "{output}");
     // The wire transcript is kept for failed cases only; the JSON report's
     // API totals still show the stubbed calls were made.
-    let report = read_json(&json);
     assert!(report["api"]["calls"].as_u64().unwrap() >= 4, "{report:#}");
 }
 

@@ -350,3 +350,25 @@ pub async fn api_server_and_client(
     .unwrap();
     (server, client)
 }
+
+/// Runs the suite file `suite` alone (no built-in suites) against the
+/// fixture plugin `plugin`, with `setup` adjusting the command: exit code,
+/// output, and the JSON report read back.
+pub fn run_suite_alone(
+    plugin: &str,
+    suite: &str,
+    setup: impl FnOnce(&mut Command),
+) -> (i32, String, serde_json::Value) {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let plugin = fixture(plugin);
+    let args = [
+        plugin.to_str().unwrap(),
+        "--no-builtin",
+        "--suite",
+        suite,
+        "--json",
+        report.path().to_str().unwrap(),
+    ];
+    let (code, output) = harness_run_with(&args, setup);
+    (code, output, read_json(report.path()))
+}
