@@ -8,8 +8,8 @@ use std::{path::Path, time::Duration};
 use bytes::Bytes;
 use harness::{
     api::{ApiError, Stub, StubAnswer},
-    check::Family,
     fuzz::strategies::{Profile, unary_request},
+    hooks::Family,
     launch::{PluginTarget, handshake},
     suite::{
         self, Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody,
@@ -703,7 +703,7 @@ fn suite_model() -> impl Strategy<Value = Suite> {
         text(),
     )
         .prop_map(|(selector, replacement)| Redaction {
-            selector: selector.to_owned(),
+            selector: suite::Selector::parse(selector).expect("a valid selector"),
             replacement,
         });
     (

@@ -10,13 +10,13 @@ use tonic::Status;
 
 use super::{
     Mismatch,
-    consequence::{Consequence, Family, consequence},
-    partial_match,
+    consequence::{Consequence, consequence},
 };
 use crate::{
     api::ApiCall,
+    hooks::Family,
     suite::{CallExpect, ErrorExpect, HookExpect, OutcomeExpect},
-    wire,
+    wire::{self, partial_match},
 };
 
 /// The checked answer of one hook call.

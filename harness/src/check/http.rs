@@ -3,7 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{Mismatch, partial_match};
+use super::Mismatch;
+use crate::wire::partial_match;
 use crate::{
     hooks::http::{Ending, HttpExchange},
     suite::HttpExpect,

@@ -14,7 +14,8 @@ use harness::{
         properties::printable,
     },
     launch::{PluginTarget, RunningPlugin, Runtime},
-    report::{format_duration, shell_quote},
+    report::shell_quote,
+    wire::format_duration,
 };
 use tokio_util::sync::CancellationToken;
 

@@ -6,8 +6,8 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use harness::{
     front::{self, FrontDoor, FrontDoorConfig, RequestLog, RequestLogger},
     launch::{CapturedLine, PluginTarget, RunningPlugin, Stream, Termination},
-    report::format_duration,
     session::{Session, SessionError},
+    wire::format_duration,
 };
 use mm_plugin_proto::pb;
 use tokio::signal::unix::{Signal, SignalKind, signal};

@@ -29,7 +29,7 @@ impl fmt::Display for RequestLog {
             self.path,
             status,
             self.bytes,
-            crate::report::format_duration(self.latency)
+            crate::wire::format_duration(self.latency)
         )?;
         if let Some(note) = &self.note {
             write!(f, " ({note})")?;

@@ -497,7 +497,7 @@ fn parse_expect(hook: &str, expect: &str) -> Result<HookExpect, String> {
 
 /// serde's messages without their " at line L column C" suffix.
 fn suite_message(message: &str) -> String {
-    crate::suite::strip_serde_position(message)
+    crate::wire::strip_serde_position(message)
 }
 
 #[cfg(test)]

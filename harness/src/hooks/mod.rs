@@ -7,7 +7,10 @@
 //! and enforced on this side too, so a hung plugin costs one deadline.
 //! ServeHTTP, the streaming hook, has its own client in [`http`].
 
+mod family;
 pub mod http;
+
+pub use family::Family;
 
 use std::time::Duration;
 

@@ -10,7 +10,7 @@ use std::{
 
 use serde::Deserialize;
 
-use crate::suite::strip_serde_position as strip_position;
+use crate::wire::strip_serde_position as strip_position;
 
 /// File names the server looks for in a plugin bundle, in order.
 pub const MANIFEST_NAMES: [&str; 3] = ["plugin.json", "plugin.yaml", "plugin.yml"];

@@ -29,7 +29,7 @@ pub enum Stream {
 pub struct CapturedLine {
     pub stream: Stream,
     /// Time since the plugin was spawned.
-    #[serde(serialize_with = "crate::report::serialize_duration")]
+    #[serde(serialize_with = "crate::wire::serialize_duration")]
     pub at: Duration,
     pub text: String,
     /// The line was longer than the kept length and was cut.

@@ -9,7 +9,7 @@ use crate::{
     suite::{Origin, Suite},
 };
 
-use super::format_duration;
+use crate::wire::format_duration;
 
 /// Writes human-readable progress and results to `out`.
 pub struct Console<W: Write> {

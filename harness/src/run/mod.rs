@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     api::{ApiCall, ApiOutcome, ApiServer, Seed, World},
-    check::{self, HookExchange, Mismatch, Selector, SnapshotMode, SnapshotOutcome},
+    check::{self, HookExchange, Mismatch, SnapshotMode, SnapshotOutcome},
     launch::{self, LaunchOptions, PluginTarget, RunningPlugin, Runtime},
     suite::{
         self, Action, Activation, Case, CaseFilter, HookStep, KnownFailing, Origin, Step, Suite,
@@ -836,9 +836,9 @@ impl Session<'_> {
             "api_calls": call.api_calls.iter().map(snapshot_call).collect::<Vec<_>>(),
         });
         for redaction in &self.suite.redactions {
-            let selector = Selector::parse(&redaction.selector)
-                .expect("selectors are checked when the suite loads");
-            selector.redact(&mut content, &redaction.replacement);
+            redaction
+                .selector
+                .redact(&mut content, &redaction.replacement);
         }
         let text = serde_json::to_string_pretty(&content).expect("JSON values serialize");
         let expression = format!(

@@ -6,7 +6,7 @@ use std::{path::PathBuf, time::Duration};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{api::ApiCall, check::Mismatch, launch::CapturedLine, report::serialize_duration};
+use crate::{api::ApiCall, check::Mismatch, launch::CapturedLine, wire::serialize_duration};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -47,7 +47,7 @@ pub struct PluginInfo {
     /// its process group) and handshake line.
     pub pid: Option<u32>,
     pub handshake: Option<String>,
-    #[serde(serialize_with = "crate::report::serialize_optional_duration")]
+    #[serde(serialize_with = "crate::wire::serialize_optional_duration")]
     pub time_to_handshake: Option<Duration>,
     pub implemented: Vec<String>,
 }

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::{
     launch::{LaunchOptions, PluginTarget},
-    report::serialize_duration,
     session::Session,
     suite,
+    wire::serialize_duration,
 };
 
 #[derive(Debug, Clone)]

@@ -18,11 +18,14 @@ use tonic::Code;
 
 use super::model::{
     Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpExpect,
-    HttpStep, Location, Origin, OutcomeExpect, OutputExpect, Redaction, StatusExpect, Step, Stub,
-    StubAnswer, Suite, TextMatch,
+    HttpStep, Location, Origin, OutcomeExpect, OutputExpect, Redaction, Selector, StatusExpect,
+    Step, Stub, StubAnswer, Suite, TextMatch,
 };
 use super::refs;
-use crate::{check::Family, hooks, wire};
+use crate::{
+    hooks::{self, Family},
+    wire,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
@@ -588,7 +591,7 @@ impl Source<'_> {
                 location,
                 format!(
                     "{path}{}",
-                    crate::suite::strip_serde_position(&inner.to_string())
+                    crate::wire::strip_serde_position(&inner.to_string())
                 ),
             )
         })
@@ -612,8 +615,8 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
         .redactions
         .into_iter()
         .map(|(selector, replacement)| {
-            crate::check::Selector::parse(&selector)
-                .map(|_| Redaction {
+            Selector::parse(&selector)
+                .map(|selector| Redaction {
                     selector,
                     replacement,
                 })

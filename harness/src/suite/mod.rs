@@ -6,6 +6,7 @@
 mod known_failing;
 mod load;
 mod model;
+mod redact;
 mod refs;
 pub mod write;
 
@@ -16,8 +17,8 @@ pub use known_failing::KnownFailing;
 pub use load::{SuiteError, load_path, parse};
 pub use model::{
     Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpExpect,
-    HttpStep, Location, Origin, OutcomeExpect, OutputExpect, Redaction, StatusExpect, Step, Suite,
-    TextMatch,
+    HttpStep, Location, Origin, OutcomeExpect, OutputExpect, Redaction, Selector, StatusExpect,
+    Step, Suite, TextMatch,
 };
 pub use refs::{Ref, resolve_suite};
 
@@ -99,15 +100,6 @@ fn glob_set(patterns: &[String]) -> Result<Option<GlobSet>, globset::Error> {
         builder.add(Glob::new(&pattern)?);
     }
     builder.build().map(Some)
-}
-
-/// serde's messages end in " at line L column C"; positions are printed
-/// separately, in `file:line:column` form.
-pub(crate) fn strip_serde_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
-    }
 }
 
 #[cfg(test)]

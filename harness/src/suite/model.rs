@@ -5,6 +5,8 @@ use std::{fmt, path::PathBuf, time::Duration};
 
 use bytes::Bytes;
 
+pub use super::redact::Selector;
+
 pub use crate::api::{Stub, StubAnswer};
 use serde_json::Value;
 use tonic::Code;
@@ -29,7 +31,7 @@ pub struct Suite {
 /// what it selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redaction {
-    pub selector: String,
+    pub selector: Selector,
     pub replacement: String,
 }
 

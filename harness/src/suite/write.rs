@@ -104,7 +104,7 @@ fn suite_json(suite: &Suite) -> Object {
         let redactions: serde_json::Map<String, Value> = suite
             .redactions
             .iter()
-            .map(|r| (r.selector.clone(), json!(r.replacement)))
+            .map(|r| (r.selector.as_str().to_owned(), json!(r.replacement)))
             .collect();
         out.put("redactions", Value::Object(redactions));
     }

@@ -330,27 +330,6 @@ pub fn processes_with_env(var: &str, value: &str) -> Vec<u32> {
         .collect()
 }
 
-/// A Plugin API server on the default world for `plugin_id`, and a client
-/// connected to it the way a plugin connects.
-pub async fn api_server_and_client(
-    plugin_id: &str,
-) -> (
-    harness::api::ApiServer,
-    mm_plugin_proto::pb::plugin_api_client::PluginApiClient<tonic::transport::Channel>,
-) {
-    use harness::api::{ApiServer, World};
-    let bundle = format!("/plugins/{plugin_id}");
-    let world = World::from_seed(&World::default_seed(), plugin_id, &bundle, "default").unwrap();
-    let server = ApiServer::start(world, Instant::now()).await.unwrap();
-    let client = mm_plugin_proto::pb::plugin_api_client::PluginApiClient::connect(format!(
-        "http://{}",
-        server.addr()
-    ))
-    .await
-    .unwrap();
-    (server, client)
-}
-
 /// Runs the suite file `suite` alone (no built-in suites) against the
 /// fixture plugin `plugin`, with `setup` adjusting the command: exit code,
 /// output, and the JSON report read back.

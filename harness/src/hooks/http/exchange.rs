@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use super::request::Header;
 use super::rules::ServerAnswer;
-use crate::report::{serialize_duration, serialize_optional_duration};
+use crate::wire::{serialize_duration, serialize_optional_duration};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HttpExchange {
