@@ -5,11 +5,10 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use harness::{
     front::{self, FrontDoor, FrontDoorConfig, RequestLog, RequestLogger},
-    launch::{CapturedLine, PluginTarget, RunningPlugin, Stream, Termination},
+    launch::{CapturedLine, PluginTarget, Stream, Termination},
     session::{Session, SessionError},
     wire::format_duration,
 };
-use mm_plugin_proto::pb;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use super::{PluginArgs, exit};
@@ -87,7 +86,10 @@ pub async fn http_command(args: HttpArgs) -> u8 {
         name = stop.next() => {
             println!("    Stopping ({name})");
             door.stop().await;
-            deactivate(&session.plugin, args.plugin.timeout).await;
+            // The server logs a failed OnDeactivate and shuts down anyway.
+            if let Err(failure) = session.deactivate(args.plugin.timeout).await {
+                eprintln!("warning: OnDeactivate failed: {failure}");
+            }
             exit::PASSED
         }
         status = session.plugin.process.wait() => {
@@ -141,7 +143,7 @@ async fn start(
         plugin.handshake.line
     );
     let activated = tokio::select! {
-        activated = activate(plugin, args.timeout) => activated,
+        activated = session.activate(args.timeout) => activated,
         name = stop.next() => {
             eprintln!("{name} while activating: plugin stopped");
             session.stop(Duration::ZERO).await;
@@ -155,43 +157,6 @@ async fn start(
         return Err(exit::NOT_STARTED);
     }
     Ok(session)
-}
-
-/// OnActivate, if the plugin implements it; an error status or an
-/// `AppError` means the server would not activate the plugin.
-async fn activate(plugin: &RunningPlugin, deadline: Duration) -> Result<(), String> {
-    if !plugin.implements("OnActivate") {
-        return Ok(());
-    }
-    let response: pb::OnActivateResponse = plugin
-        .hooks
-        .call_typed(pb::OnActivateRequest::default(), deadline)
-        .await
-        .map_err(|status| format!("{:?}: {}", status.code(), status.message()))?;
-    match response.error {
-        Some(error) => Err(format!("AppError {} {}", error.id, error.detailed_error)),
-        None => Ok(()),
-    }
-}
-
-/// OnDeactivate, if implemented; a failure is reported and changes nothing,
-/// as on the server.
-async fn deactivate(plugin: &RunningPlugin, deadline: Duration) {
-    if !plugin.implements("OnDeactivate") {
-        return;
-    }
-    let answer: Result<pb::OnDeactivateResponse, _> = plugin
-        .hooks
-        .call_typed(pb::OnDeactivateRequest::default(), deadline)
-        .await;
-    match answer {
-        Ok(response) if response.error.is_none() => {}
-        Ok(response) => eprintln!(
-            "warning: OnDeactivate returned an AppError: {:?}",
-            response.error
-        ),
-        Err(status) => eprintln!("warning: OnDeactivate failed: {status}"),
-    }
 }
 
 fn describe(termination: &Termination) -> String {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use harness::{
     check::SnapshotMode,
+    engine::StepOptions,
     report::Console,
     run::{self, RunOptions},
     suite::{self, CaseFilter, KnownFailing},
@@ -108,19 +109,21 @@ fn prepare(
     let ci = args.ci || std::env::var("CI").is_ok_and(|value| value == "true" || value == "1");
     let options = RunOptions {
         launch: args.plugin.launch_options(),
-        deadline: args.plugin.timeout,
-        grace: args.plugin.grace,
-        filter,
-        snapshots: match (args.update_snapshots, ci) {
-            (true, _) => SnapshotMode::Update,
-            (false, true) => SnapshotMode::Ci,
-            (false, false) => SnapshotMode::Local,
+        steps: StepOptions {
+            deadline: args.plugin.timeout,
+            grace: args.plugin.grace,
+            snapshots: match (args.update_snapshots, ci) {
+                (true, _) => SnapshotMode::Update,
+                (false, true) => SnapshotMode::Ci,
+                (false, false) => SnapshotMode::Local,
+            },
+            known_failing: args
+                .known_failing
+                .as_deref()
+                .map(KnownFailing::load)
+                .transpose()?,
         },
-        known_failing: args
-            .known_failing
-            .as_deref()
-            .map(KnownFailing::load)
-            .transpose()?,
+        filter,
         cancel: CancellationToken::new(),
     };
     Ok((target, suites, options))

@@ -4,19 +4,14 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::{
     properties::{self, Checks, Failure, FailureKind},
     report::{Mode, Request},
     runner::{FuzzOptions, Fuzzed},
 };
 use crate::{
-    check::{self, HookExchange},
     launch::{CapturedLine, PluginTarget},
     session::{Session, SessionError},
-    suite::HookExpect,
-    wire,
 };
 
 /// The plugin as the run sees it: launched on first use, relaunched on
@@ -47,7 +42,7 @@ impl<'a> Live<'a> {
     /// if there is none.
     pub(super) async fn session(&mut self) -> Result<&mut Session, String> {
         if self.session.is_none() {
-            let mut session = Session::start(self.target, None, &self.options.launch)
+            let session = Session::start(self.target, None, &self.options.launch)
                 .await
                 .map_err(|err| match &err {
                     SessionError::Launch(failure) => {
@@ -63,9 +58,9 @@ impl<'a> Live<'a> {
                     _ => err.to_string(),
                 })?;
             self.launches += 1;
-            if let Err(message) = activate(&mut session, self.options.deadline).await {
+            if let Err(failure) = session.activate(self.options.deadline).await {
                 session.stop(Duration::ZERO).await;
-                return Err(format!("the plugin failed to activate: {message}"));
+                return Err(format!("the plugin failed to activate: {failure}"));
             }
             self.session = Some(session);
         }
@@ -123,46 +118,10 @@ impl<'a> Live<'a> {
 
     /// `OnDeactivate`, as the server calls it, then SIGTERM and the grace period.
     pub(super) async fn stop(&mut self) {
-        if let Some(mut session) = self.session.take() {
-            if session.plugin.implements("OnDeactivate") {
-                let _ = call_lifecycle(&mut session, "OnDeactivate", self.options.deadline).await;
-            }
+        if let Some(session) = self.session.take() {
+            // The server logs a failed OnDeactivate and stops the plugin anyway.
+            let _ = session.deactivate(self.options.deadline).await;
             session.stop(self.options.grace).await;
         }
-    }
-}
-
-async fn activate(session: &mut Session, deadline: Duration) -> Result<(), String> {
-    if !session.plugin.implements("OnActivate") {
-        return Ok(());
-    }
-    call_lifecycle(session, "OnActivate", deadline).await
-}
-
-/// A lifecycle hook, judged as `harness run` judges it: OK and no `AppError`.
-async fn call_lifecycle(
-    session: &mut Session,
-    hook: &str,
-    deadline: Duration,
-) -> Result<(), String> {
-    let response_type = wire::message_descriptor(&format!("{hook}Response"))
-        .expect("lifecycle hooks have responses");
-    let answer = session
-        .plugin
-        .hooks
-        .call(hook, Bytes::new(), deadline)
-        .await;
-    let request = serde_json::json!({});
-    let exchange = HookExchange {
-        hook,
-        response_type: &response_type,
-        request: &request,
-        answer: &answer,
-        api_calls: &[],
-    };
-    let verdict = check::check_hook(&HookExpect::default(), &exchange);
-    match verdict.mismatches.first() {
-        None => Ok(()),
-        Some(mismatch) => Err(mismatch.actual.clone()),
     }
 }

@@ -170,7 +170,7 @@ pub async fn check_unary(
                     wire::code_name(status.code()).to_owned(),
                     blank_numbers(status.message()),
                 ),
-                summary: format!("{hook} answered {}", status_text(status)),
+                summary: format!("{hook} answered {}", wire::status_text(status)),
                 details: Vec::new(),
                 expect: Some(Box::new(base.clone())),
                 deadline: None,
@@ -365,7 +365,7 @@ async fn survived(
                 exit_text(status)
             ),
             details: failed
-                .map(|status| format!("the call failed: {}", status_text(status)))
+                .map(|status| format!("the call failed: {}", wire::status_text(status)))
                 .into_iter()
                 .collect(),
             expect: Some(Box::new(expect.clone())),
@@ -390,7 +390,7 @@ fn within_deadline(
                     "no answer within the {} deadline",
                     humantime::format_duration(deadline)
                 ),
-                details: vec![status_text(status)],
+                details: vec![wire::status_text(status)],
                 expect: Some(Box::new(expect.clone())),
                 deadline: Some(deadline),
             })
@@ -421,10 +421,6 @@ fn exit_text(status: ExitStatus) -> String {
         (None, Some(signal)) => format!("killed by signal {signal}"),
         _ => status.to_string(),
     }
-}
-
-fn status_text(status: &Status) -> String {
-    format!("{}: {}", wire::code_name(status.code()), status.message())
 }
 
 fn describe(mismatches: &[check::Mismatch]) -> Vec<String> {

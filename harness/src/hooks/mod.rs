@@ -8,9 +8,11 @@
 //! ServeHTTP, the streaming hook, has its own client in [`http`].
 
 mod family;
+mod grpc_go;
 pub mod http;
 
 pub use family::Family;
+pub use grpc_go::{as_grpc_go_reports, deadline_missed};
 
 use std::time::Duration;
 
@@ -59,23 +61,11 @@ impl HookClient {
             request.set_timeout(deadline);
             grpc.unary(request, path, RawCodec).await
         };
-        let missed = || {
-            Status::deadline_exceeded(format!(
-                "no answer within the {} deadline",
-                humantime::format_duration(deadline)
-            ))
-        };
         match tokio::time::timeout(deadline, exchange).await {
-            // tonic's channel enforces the grpc-timeout it sends and reports
-            // it as CANCELLED; upstream's Go client reports DEADLINE_EXCEEDED.
-            Ok(Err(status))
-                if status.code() == tonic::Code::Cancelled
-                    && status.message() == "Timeout expired" =>
-            {
-                Err(missed())
-            }
-            Ok(answer) => answer.map(tonic::Response::into_inner),
-            Err(_) => Err(missed()),
+            Ok(answer) => answer
+                .map(tonic::Response::into_inner)
+                .map_err(|status| as_grpc_go_reports(status, deadline)),
+            Err(_) => Err(deadline_missed(deadline)),
         }
     }
 

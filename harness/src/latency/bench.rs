@@ -133,8 +133,9 @@ pub async fn bench(
     if let Some(floor) = floor {
         floor.stop(grace).await;
     }
-    if !cancelled && session.plugin.implements("OnDeactivate") {
-        let _ = lifecycle_hook(&session, "OnDeactivate", options.deadline).await;
+    if !cancelled {
+        // The server logs a failed OnDeactivate and stops the plugin anyway.
+        let _ = session.deactivate(options.deadline).await;
     }
     let exited_early = session.plugin.process.try_exit();
     let tail = session.plugin.process.output().tail(None, 10);
@@ -183,9 +184,7 @@ async fn measure(
 ) -> Result<(BenchReport, Versions), BenchError> {
     let mut notes = Vec::new();
     // The server activates a plugin before any other hook reaches it.
-    if session.plugin.implements("OnActivate")
-        && let Err(reason) = lifecycle_hook(session, "OnActivate", options.deadline).await
-    {
+    if let Err(reason) = session.activate(options.deadline).await {
         return Err(BenchError::NotStarted {
             message: format!("OnActivate failed, so the server would not use the plugin: {reason}"),
             output_tail: session.plugin.process.output().tail(None, 20),
@@ -575,25 +574,6 @@ fn call_notes(calls: &[CallReport], mode: Mode) -> Vec<String> {
         }
     }
     notes
-}
-
-async fn lifecycle_hook(session: &Session, hook: &str, deadline: Duration) -> Result<(), String> {
-    use mm_plugin_proto::pb;
-    let answer = session
-        .plugin
-        .hooks
-        .call(hook, bytes::Bytes::new(), deadline)
-        .await
-        .map_err(|status| status.message().to_owned())?;
-    // OnActivate and OnDeactivate answer an AppError in the body.
-    let response = <pb::OnActivateResponse as prost::Message>::decode(answer)
-        .map_err(|err| format!("the {hook} response does not decode: {err}"))?;
-    match response.error {
-        Some(error) if !error.id.is_empty() || !error.message.is_empty() => {
-            Err(format!("{} {}", error.id, error.message))
-        }
-        _ => Ok(()),
-    }
 }
 
 fn world_seed(suites: &[Suite]) -> Result<Option<(Seed, String)>, BenchError> {

@@ -333,7 +333,7 @@ pub fn harness_caller(plugin: &RunningPlugin, payloads: &Payloads, deadline: Dur
                         .call(&hook, request, deadline)
                         .await
                         .map(drop)
-                        .map_err(|status| status_text(&status))
+                        .map_err(|status| wire::status_text(&status))
                 })
             })
         }
@@ -417,7 +417,8 @@ pub fn raw_caller(
                     floor::bounded(floor::serve_http(messages, &mut client), bound).await
                 }
             };
-            answer.map_err(|status| status_text(&status))
+            // Timed bare, but named as the server's grpc-go client names it.
+            answer.map_err(|status| wire::status_text(&hooks::as_grpc_go_reports(status, bound)))
         })
     }))
 }
@@ -438,10 +439,6 @@ enum RawCall {
 fn round_robin<T: Clone + Send + Sync + 'static>(items: Vec<T>) -> impl Fn() -> T + Send + Sync {
     let next = AtomicUsize::new(0);
     move || items[next.fetch_add(1, Ordering::Relaxed) % items.len()].clone()
-}
-
-fn status_text(status: &tonic::Status) -> String {
-    format!("{}: {}", wire::code_name(status.code()), status.message())
 }
 
 #[cfg(test)]

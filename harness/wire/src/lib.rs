@@ -23,4 +23,4 @@ pub use json::{
 };
 pub use json_match::{Mismatch, partial_match};
 pub use names::{closest_api_method, closest_name, is_api_method};
-pub use status::{code_from_name, code_name, code_names};
+pub use status::{code_from_name, code_name, code_names, status_text};

@@ -37,6 +37,11 @@ pub fn code_from_name(name: &str) -> Option<Code> {
         .map(|(code, _)| *code)
 }
 
+/// A status as reports and failures show it: `CODE: message`.
+pub fn status_text(status: &tonic::Status) -> String {
+    format!("{}: {}", code_name(status.code()), status.message())
+}
+
 /// All names, for error messages.
 pub fn code_names() -> impl Iterator<Item = &'static str> {
     NAMES.iter().map(|(_, name)| *name)

@@ -143,7 +143,10 @@ impl<S: ResponseSink> Call<'_, S> {
         };
         match opened {
             Ok(response) => Ok(response.into_inner()),
-            Err(status) => Err(self.failed_before_response(&status).await),
+            Err(status) => {
+                let status = self.as_grpc_go_reports(status);
+                Err(self.failed_before_response(&status).await)
+            }
         }
     }
 
@@ -165,7 +168,7 @@ impl<S: ResponseSink> Call<'_, S> {
                         return Err((Ending::Cancelled, Some(tx)));
                     }
                 }
-                message = stream.message() => match message {
+                message = stream.message() => match message.map_err(|status| self.as_grpc_go_reports(status)) {
                     Ok(Some(message)) => match self.on_message(message).await {
                         Flow::Continue => {}
                         Flow::Complete => return Ok(Ending::BodyComplete),
@@ -186,12 +189,21 @@ impl<S: ResponseSink> Call<'_, S> {
                     }
                     Err(status) => {
                         self.exchange.grpc_status = Some(GrpcOutcome::from_status(&status));
-                        self.exchange.error_after_headers = Some(status_text(&status));
+                        self.exchange.error_after_headers = Some(crate::wire::status_text(&status));
                         return Err((Ending::StreamError, None));
                     }
                 },
             }
         }
+    }
+
+    /// Statuses are reported as the server's grpc-go client names them.
+    fn as_grpc_go_reports(&self, status: tonic::Status) -> tonic::Status {
+        let deadline = self
+            .options
+            .deadline
+            .unwrap_or(crate::hooks::DEFAULT_DEADLINE);
+        crate::hooks::as_grpc_go_reports(status, deadline)
     }
 
     /// After the response: upstream stops reading and waits for its sender
@@ -302,14 +314,14 @@ impl<S: ResponseSink> Call<'_, S> {
         if status.code() == Code::Unavailable && self.progress.messages() == 0 {
             let reason = format!(
                 "the ServeHTTP stream could not be opened: {}",
-                status_text(status)
+                crate::wire::status_text(status)
             );
             self.answer_instead(ServerAnswer::unavailable(reason), Ending::Unavailable)
                 .await
         } else {
             let reason = format!(
                 "ServeHTTP failed before any response message: {}",
-                status_text(status)
+                crate::wire::status_text(status)
             );
             self.answer_instead(ServerAnswer::bad_gateway(reason), Ending::NoResponse)
                 .await
@@ -415,7 +427,11 @@ async fn read_rest(stream: &mut Responses, wait: Duration) -> (usize, Option<Grp
             match stream.message().await {
                 Ok(Some(_)) => after_complete += 1,
                 Ok(None) => return GrpcOutcome::ok(),
-                Err(status) => return GrpcOutcome::from_status(&status),
+                Err(status) => {
+                    let status =
+                        crate::hooks::as_grpc_go_reports(status, crate::hooks::DEFAULT_DEADLINE);
+                    return GrpcOutcome::from_status(&status);
+                }
             }
         }
     };
@@ -445,12 +461,4 @@ async fn interrupted(
         _ = timer => Ending::DeadlineExceeded,
         _ = cancelled => Ending::Cancelled,
     }
-}
-
-fn status_text(status: &tonic::Status) -> String {
-    format!(
-        "{} {}",
-        crate::wire::code_name(status.code()),
-        status.message()
-    )
 }

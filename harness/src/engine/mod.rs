@@ -1,0 +1,36 @@
+//! The one engine every mode runs on: a [`Session`](crate::session::Session)
+//! executing suite steps, each answer checked by [`check`](crate::check)
+//! and reported in the types of [`verdict`]. `run` loops over suites with
+//! it; fuzz, record and the control mode call single steps through it.
+
+mod executor;
+mod verdict;
+
+use std::time::Duration;
+
+pub use executor::{HookCall, SuiteEnd, SuiteExecution, describe_termination, not_run};
+pub use verdict::{CaseReport, HookEvent, Outcome, StepOutcome, StepReport, WireEvent};
+
+use crate::{check::SnapshotMode, suite::KnownFailing};
+
+/// How steps are executed and judged.
+#[derive(Debug, Clone)]
+pub struct StepOptions {
+    /// Deadline of each hook call unless a step sets its own.
+    pub deadline: Duration,
+    /// Time the plugin gets to exit after SIGTERM.
+    pub grace: Duration,
+    pub snapshots: SnapshotMode,
+    pub known_failing: Option<KnownFailing>,
+}
+
+impl Default for StepOptions {
+    fn default() -> Self {
+        StepOptions {
+            deadline: crate::hooks::DEFAULT_DEADLINE,
+            grace: Duration::from_secs(5),
+            snapshots: SnapshotMode::default(),
+            known_failing: None,
+        }
+    }
+}
