@@ -92,7 +92,12 @@ pub async fn bench_command(args: BenchArgs) -> u8 {
         }
     };
     cancel_on_interrupt(options.cancel.clone());
-    let outcome = latency::bench(&target, &options, &mut |line| println!("{line}")).await;
+    let mut stdout = std::io::stdout();
+    let outcome = latency::bench(&target, &options, &mut |event| {
+        // A closed stdout must not stop the measurement.
+        let _ = harness::report::bench_line(&mut stdout, &event);
+    })
+    .await;
     let mut report = match outcome {
         Ok(report) => report,
         Err(BenchError::Input(message)) => {

@@ -1,6 +1,9 @@
 //! `harness soak`: relaunch and call, bounded, watching the harness's resources.
 
-use harness::soak::{self, GrowthBounds, SoakOptions};
+use harness::{
+    report,
+    soak::{self, GrowthBounds, SoakOptions},
+};
 
 use super::{PluginArgs, exit};
 
@@ -48,33 +51,16 @@ pub async fn soak_command(args: SoakArgs) -> u8 {
             rss_kib: args.max_rss_growth_kib,
         },
     };
-    println!(
-        "{:>8} {:>10} {:>6} {:>8} {:>10}",
-        "launch", "time", "fds", "threads", "rss KiB"
-    );
-    let report = soak::soak(&target, &options, |sample| {
-        println!(
-            "{:>8} {:>9.2}s {:>6} {:>8} {:>10}",
-            sample.launch,
-            sample.at.as_secs_f64(),
-            sample.fds,
-            sample.threads,
-            sample.rss_kib
-        );
+    // A closed stdout must not stop the soak.
+    let mut stdout = std::io::stdout();
+    let _ = report::soak_header(&mut stdout);
+    let soaked = soak::soak(&target, &options, |sample| {
+        let _ = report::soak_sample(&mut stdout, sample);
     })
     .await;
-    println!(
-        "{} hook calls, {} failed",
-        report.calls, report.failed_calls
-    );
-    for failure in &report.failed_launches {
-        println!("launch failed: {failure}");
-    }
-    for over in &report.over_bounds {
-        println!("leak: {over}");
-    }
+    let _ = report::soak_summary(&mut std::io::stdout(), &soaked);
     if let Some(path) = &args.json {
-        let written = serde_json::to_vec_pretty(&report)
+        let written = serde_json::to_vec_pretty(&soaked)
             .map_err(anyhow::Error::from)
             .and_then(|json| {
                 std::fs::write(path, json)
@@ -85,7 +71,7 @@ pub async fn soak_command(args: SoakArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     }
-    if report.passed() {
+    if soaked.passed() {
         exit::PASSED
     } else {
         exit::FAILED

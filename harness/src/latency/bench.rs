@@ -14,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     api_bench,
-    histogram::format_ns,
     load::{self, Bounds, Measured, Mode},
     machine, overhead,
     pacing::PreciseClock,
@@ -24,7 +23,7 @@ use super::{
 use crate::{
     api::{ApiOutcome, Seed, World},
     hooks::HookClient,
-    launch::{CapturedLine, LaunchOptions, PluginTarget, Runtime},
+    launch::{CapturedLine, LaunchOptions, PluginTarget, RunningPlugin, Runtime},
     session::{Session, SessionError},
     suite::{self, Suite},
 };
@@ -85,21 +84,50 @@ enum Work {
     PluginSide { client: HookClient, rpc: String },
 }
 
-/// Runs the bench; `progress` sees a line at each stage.
+/// What a bench tells its reporter as it goes.
+#[derive(Debug)]
+pub enum BenchEvent<'a> {
+    Plugin {
+        target: &'a PluginTarget,
+    },
+    Launched {
+        plugin: &'a RunningPlugin,
+    },
+    /// A second copy of the reference plugin, for the harness's own floor.
+    FloorLaunched {
+        target: &'a PluginTarget,
+        plugin: &'a RunningPlugin,
+    },
+    /// What will be measured: `kind/name` per call, the rounds, and the
+    /// time bound when one was set.
+    Plan {
+        calls: &'a [String],
+        rounds: usize,
+        at_most: Option<Duration>,
+    },
+    WarmingUp {
+        calls: usize,
+        each: Duration,
+    },
+    Round {
+        done: usize,
+        of: usize,
+        took: Duration,
+    },
+    Finished {
+        elapsed: Duration,
+    },
+}
+
+/// Runs the bench; `progress` sees an event at each stage.
 pub async fn bench(
     target: &PluginTarget,
     options: &BenchOptions,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(BenchEvent<'_>),
 ) -> Result<BenchReport, BenchError> {
     let created = now_rfc3339();
     let seed = world_seed(&options.suites)?;
-    progress(format!(
-        "{:>12} {} ({}) in {}",
-        "Plugin",
-        target.id,
-        runtime_name(target.runtime),
-        target.dir.display()
-    ));
+    progress(BenchEvent::Plugin { target });
     let started = Instant::now();
     let launch = Session::start(
         target,
@@ -115,13 +143,9 @@ pub async fn bench(
         }),
         session = launch => session.map_err(not_started)?,
     };
-    progress(format!(
-        "{:>12} pid {} in {}: {}",
-        "Launched",
-        session.plugin.process.pid(),
-        format_ns(session.plugin.time_to_handshake.as_nanos() as f64),
-        session.plugin.handshake.line
-    ));
+    progress(BenchEvent::Launched {
+        plugin: &session.plugin,
+    });
     let mut floor = None;
     let outcome = measure(target, options, &mut session, &mut floor, progress).await;
     let cancelled = options.cancel.is_cancelled();
@@ -159,11 +183,9 @@ pub async fn bench(
         report.machine.python = Some(python);
         report.machine.grpcio = versions.grpcio;
     }
-    progress(format!(
-        "{:>12} in {:.1}s",
-        "Finished",
-        started.elapsed().as_secs_f64()
-    ));
+    progress(BenchEvent::Finished {
+        elapsed: started.elapsed(),
+    });
     Ok(report)
 }
 
@@ -180,7 +202,7 @@ async fn measure(
     options: &BenchOptions,
     session: &mut Session,
     floor: &mut Option<Session>,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(BenchEvent<'_>),
 ) -> Result<(BenchReport, Versions), BenchError> {
     let mut notes = Vec::new();
     // The server activates a plugin before any other hook reaches it.
@@ -232,12 +254,10 @@ async fn measure(
     if let (Some(floor_target), false) = (&options.floor, hooks.is_empty()) {
         match Session::start(floor_target, None, &options.launch).await {
             Ok(started) => {
-                progress(format!(
-                    "{:>12} {} (floor) pid {}",
-                    "Launched",
-                    floor_target.id,
-                    started.plugin.process.pid()
-                ));
+                progress(BenchEvent::FloorLaunched {
+                    target: floor_target,
+                    plugin: &started.plugin,
+                });
                 list.extend(floor_targets(
                     &started,
                     floor_target,
@@ -258,7 +278,18 @@ async fn measure(
             "nothing to measure: no hook selected and no API method the plugin can call".to_owned(),
         ));
     }
-    progress(plan(&list, options));
+    let names: Vec<String> = list
+        .iter()
+        .map(|target| format!("{}/{}", target.call.kind.slug(), target.call.name))
+        .collect();
+    progress(BenchEvent::Plan {
+        calls: &names,
+        rounds: options.rounds.max(1),
+        // The time bound is worth announcing when it is the one that was
+        // set, not the safety cap of a count-bound run.
+        at_most: (options.bounds.duration < Duration::from_secs(600))
+            .then(|| (options.warmup + options.bounds.duration) * list.len() as u32),
+    });
     let server_side = run_rounds(&mut list, options, session, &id, progress).await;
 
     let mut calls: Vec<CallReport> = list.into_iter().map(|target| target.call).collect();
@@ -291,47 +322,20 @@ async fn measure(
 }
 
 /// What is about to be measured, and for about how long when time bounds it.
-fn plan(list: &[Target], options: &BenchOptions) -> String {
-    let names: Vec<String> = list
-        .iter()
-        .map(|target| format!("{}/{}", target.call.kind.slug(), target.call.name))
-        .collect();
-    // The time bound is worth announcing when it is the one that was set,
-    // not the safety cap of a count-bound run.
-    let time = if options.bounds.duration < Duration::from_secs(600) {
-        let per_call = options.warmup + options.bounds.duration;
-        format!(
-            ", at most {:.0}s",
-            (per_call * list.len() as u32).as_secs_f64()
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "{:>12} {} calls in {} rounds{time}: {}",
-        "Measuring",
-        list.len(),
-        options.rounds.max(1),
-        names.join(", ")
-    )
-}
-
 /// Warm-up, then the rounds. Returns the server-side API histograms.
 async fn run_rounds(
     list: &mut [Target],
     options: &BenchOptions,
     session: &Session,
     id: &str,
-    progress: &mut dyn FnMut(String),
+    progress: &mut dyn FnMut(BenchEvent<'_>),
 ) -> BTreeMap<String, CallReport> {
     let cancel = &options.cancel;
     if !options.warmup.is_zero() {
-        progress(format!(
-            "{:>12} {} measured calls for {} each",
-            "Warming up",
-            list.len(),
-            humantime::format_duration(options.warmup)
-        ));
+        progress(BenchEvent::WarmingUp {
+            calls: list.len(),
+            each: options.warmup,
+        });
         let warmup = Bounds {
             calls: WARMUP_CALLS.min(options.bounds.calls.max(1) * 10),
             duration: options.warmup,
@@ -369,13 +373,11 @@ async fn run_rounds(
                 .or_insert_with(|| CallReport::new(id, CallKind::ApiServer, &method, None))
                 .add_round(measured);
         }
-        progress(format!(
-            "{:>12} {}/{} in {:.1}s",
-            "Round",
-            round + 1,
-            rounds,
-            round_started.elapsed().as_secs_f64()
-        ));
+        progress(BenchEvent::Round {
+            done: round + 1,
+            of: rounds,
+            took: round_started.elapsed(),
+        });
     }
     server_side
 }
@@ -602,7 +604,7 @@ fn plugin_info(session: &Session, target: &PluginTarget, role: Role) -> PluginIn
     PluginInfo {
         id: target.id.clone(),
         role,
-        runtime: runtime_name(target.runtime).to_owned(),
+        runtime: target.runtime.name().to_owned(),
         dir: target.dir.display().to_string(),
         implemented: session.plugin.implemented.clone(),
         time_to_handshake_s: (session.plugin.time_to_handshake.as_secs_f64() * 1e6).round() / 1e6,
@@ -635,13 +637,6 @@ fn source(target: &PluginTarget, options: &BenchOptions) -> Source {
             .iter()
             .map(|arg| arg.to_string_lossy().into_owned())
             .collect(),
-    }
-}
-
-fn runtime_name(runtime: Runtime) -> &'static str {
-    match runtime {
-        Runtime::Python => "python",
-        Runtime::Native => "native",
     }
 }
 

@@ -28,7 +28,7 @@ pub mod upstream;
 
 use std::path::{Path, PathBuf};
 
-pub use bench::{BenchError, BenchOptions, bench};
+pub use bench::{BenchError, BenchEvent, BenchOptions, bench};
 pub use histogram::{Latencies, Stat, Summary};
 pub use report::BenchReport;
 

@@ -31,6 +31,16 @@ pub enum Runtime {
     Native,
 }
 
+impl Runtime {
+    /// As reports name it: `python` or `native`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Python => "python",
+            Runtime::Native => "native",
+        }
+    }
+}
+
 /// The process to spawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandLine {

@@ -19,7 +19,7 @@ use crate::{
     api::{ApiOutcome, World},
     check,
     engine::{self, StepOptions, SuiteExecution},
-    launch::{LaunchOptions, PluginTarget, RunningPlugin, Runtime},
+    launch::{LaunchOptions, PluginTarget, RunningPlugin},
     session::{self, Session, SessionError},
     suite::{self, Activation, Case, CaseFilter, Origin, Suite},
 };
@@ -72,10 +72,7 @@ pub async fn run(
         plugin: PluginInfo {
             id: target.id.clone(),
             dir: target.dir.clone(),
-            runtime: match target.runtime {
-                Runtime::Python => "python",
-                Runtime::Native => "native",
-            },
+            runtime: target.runtime.name(),
             pid: None,
             handshake: None,
             time_to_handshake: None,
