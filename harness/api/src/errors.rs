@@ -1,4 +1,4 @@
-//! Upstream's two ways of reporting a Plugin API failure (FACTS.md §5.3),
+//! Upstream's two ways of reporting a Plugin API failure (proto/PROTOCOL.md §5),
 //! chosen per RPC the way the Mattermost server does:
 //!
 //! - KV, post and file RPCs embed an `AppError` in the response's field 1

@@ -1,7 +1,7 @@
 //! What the Mattermost server does with a hook's answer.
 //!
 //! A plugin's answer only matters through what the server makes of it, and
-//! the server has rules of its own (FACTS.md §2.3, §3): a failed
+//! the server has rules of its own (proto/PROTOCOL.md §2, §3): a failed
 //! `MessageWillBePosted` call lets the post through ("fail open"), a
 //! rejection wins over a modified post, a special reason dismisses the post
 //! silently, a failed `ExecuteCommand` call becomes a fixed `AppError`.

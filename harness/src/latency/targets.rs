@@ -35,7 +35,7 @@ pub const DEFAULT_HOOKS: &[&str] = &[
     "ServeHTTP",
 ];
 
-/// Upstream's Plugin API benchmarks (FACTS §7): measured when no API
+/// Upstream's Plugin API benchmarks (proto/PROTOCOL.md §6): measured when no API
 /// method is named, as far as the harness models them.
 pub const DEFAULT_API: &[&str] = &[
     "GetServerVersion",

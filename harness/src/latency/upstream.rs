@@ -1,4 +1,4 @@
-//! Upstream's published Plugin API figures (FACTS §7), for comparison.
+//! Upstream's published Plugin API figures (proto/PROTOCOL.md §6), for comparison.
 //! They were measured Go client → Go server in one process over bufconn
 //! (an in-memory pipe): no Python, no socket, no process boundary, API
 //! calls only. A plugin-observed figure here crosses all of those, so the

@@ -1,7 +1,7 @@
 //! Suites: JSON files of cases, each an ordered list of steps (hook calls
 //! with their requests and expectations, health and lifecycle checks).
 //! Requests are written in the proto3 JSON mapping, so a suite reads like
-//! the wire. See `suites/README.md` for the format.
+//! the wire. The README's "Suites" section documents the format.
 
 mod known_failing;
 mod load;
