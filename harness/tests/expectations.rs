@@ -138,8 +138,22 @@ fn a_hook_the_plugin_does_not_implement_is_skipped_not_failed() {
         r#"{"name": "s", "cases": [{"name": "posted", "steps": [{"hook": "MessageHasBeenPosted", "request": {"post": {"message": "x"}}}]}]}"#,
     );
     let plugin = fixture("hello-python");
+    // Quiet by default: the skip is counted, not listed.
     let (code, output) = harness_run_with(
         &[plugin.to_str().unwrap(), "--no-builtin", "--suite", &suite],
+        |_| {},
+    );
+    assert_eq!(code, 0, "{output}");
+    assert!(!output.contains("SKIP"), "{output}");
+    assert!(output.contains("0 passed, 0 failed, 1 skipped"), "{output}");
+    let (code, output) = harness_run_with(
+        &[
+            plugin.to_str().unwrap(),
+            "--no-builtin",
+            "--suite",
+            &suite,
+            "--verbose",
+        ],
         |_| {},
     );
     assert_eq!(code, 0, "{output}");
@@ -279,7 +293,12 @@ fn json_and_junit_outputs_parse_back() {
     assert_eq!(code, 1, "{output}");
 
     let report = read_json(&json);
-    assert_eq!(report["schema"], "mm-plugin-harness/run-report/v1");
+    assert_eq!(report["schema"], "mm-plugin-harness/run-report/v2");
+    assert_eq!(report["exit_code"], 1);
+    assert!(
+        report["totals"]["failed"].as_u64().unwrap() > 0,
+        "{report:#}"
+    );
     assert_eq!(report["plugin"]["id"], "com.example.filter-python");
     assert!(report["duration"].as_f64().unwrap() > 0.0);
     let suites: Vec<&str> = report["suites"]

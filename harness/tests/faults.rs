@@ -573,8 +573,9 @@ fn ctrl_c_during_a_hung_hook_writes_the_report_and_kills_the_plugin() {
     assert_no_survivors(&marker, &printed);
 
     let report = common::read_json(Path::new(&json));
-    assert_eq!(report["schema"], "mm-plugin-harness/run-report/v1");
+    assert_eq!(report["schema"], "mm-plugin-harness/run-report/v2");
     assert_eq!(report["interrupted"], true);
+    assert_eq!(report["exit_code"], 130);
     assert!(report["launch_failure"].is_null(), "{report:#}");
     let plugin_pid = report["plugin"]["pid"].as_u64().unwrap() as u32;
     assert!(

@@ -6,12 +6,14 @@ mod consequence;
 mod hook;
 mod http;
 mod rules;
+mod self_report;
 mod snapshot;
 
 pub use consequence::{Consequence, DISMISS_POST, consequence};
 pub use hook::{HookExchange, HookVerdict, check_hook};
 pub use http::check_http;
 pub use rules::{check_implemented, check_output, check_termination};
+pub use self_report::{Concern, concern};
 pub use snapshot::{SnapshotMode, SnapshotOutcome, check_snapshot, snapshot_path, stale_snapshots};
 
 /// A failed check: the field, what was expected and what came back.

@@ -14,14 +14,8 @@ use harness::launch::{LaunchOptions, PluginTarget};
 use tokio::signal::unix::SignalKind;
 use tokio_util::sync::CancellationToken;
 
-/// Exit codes, as documented in the README.
-pub mod exit {
-    pub const PASSED: u8 = 0;
-    pub const FAILED: u8 = 1;
-    pub const BAD_INPUT: u8 = 2;
-    pub const NOT_STARTED: u8 = 3;
-    pub const INTERRUPTED: u8 = 130;
-}
+/// Exit codes, as documented in the README; a run report carries its own.
+pub use harness::run::exit;
 
 /// The plugin to launch and how: shared by every subcommand that starts one.
 #[derive(clap::Args, Debug, Clone)]

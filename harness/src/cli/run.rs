@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use harness::{
     check::SnapshotMode,
-    engine::StepOptions,
+    engine::{PluginErrors, StepOptions},
     report::Console,
     run::{self, RunOptions},
     suite::{self, CaseFilter, KnownFailing},
@@ -45,6 +45,12 @@ pub struct RunArgs {
     /// CI mode: new or changed snapshots fail (candidates go to .snap.new). Also on when CI=true.
     #[arg(long)]
     ci: bool,
+    /// Print a line for every case, skipped ones (hooks the plugin does not implement) included.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Fail a step during which the plugin logged an error, printed a traceback or wrote to stdout (a warning otherwise).
+    #[arg(long)]
+    fail_on_plugin_errors: bool,
 }
 
 pub async fn run_command(args: RunArgs) -> u8 {
@@ -59,20 +65,15 @@ pub async fn run_command(args: RunArgs) -> u8 {
     let mut console = Console::new(
         std::io::stdout(),
         Some(args.plugin.plugin.display().to_string()),
-    );
+    )
+    .verbose(args.verbose);
     let report = run::run(&target, &suites, &options, &mut console).await;
     console.summary(&report);
     if let Err(err) = write_outputs(&args, &report) {
         eprintln!("error: {err:#}");
         return exit::BAD_INPUT;
     }
-    match &report.launch_failure {
-        _ if report.interrupted => exit::INTERRUPTED,
-        Some(failure) if failure.input_error => exit::BAD_INPUT,
-        Some(_) => exit::NOT_STARTED,
-        None if report.count(run::Outcome::is_failed) > 0 => exit::FAILED,
-        None => exit::PASSED,
-    }
+    report.exit_code
 }
 
 /// The machine-readable outputs asked for, written whatever the results.
@@ -122,6 +123,11 @@ fn prepare(
                 .as_deref()
                 .map(KnownFailing::load)
                 .transpose()?,
+            plugin_errors: if args.fail_on_plugin_errors {
+                PluginErrors::Fail
+            } else {
+                PluginErrors::Warn
+            },
         },
         filter,
         cancel: CancellationToken::new(),

@@ -9,8 +9,8 @@ use serde_json::Value;
 use tonic_health::pb::health_check_response::ServingStatus;
 
 use super::{
-    StepOptions,
-    verdict::{CaseReport, HookEvent, Outcome, StepOutcome, StepReport, WireEvent},
+    PluginErrors, StepOptions,
+    verdict::{CaseReport, HookEvent, Outcome, OutputEvent, StepOutcome, StepReport, WireEvent},
 };
 use crate::{
     api::ApiCall,
@@ -93,9 +93,29 @@ impl<'s> SuiteExecution<'s> {
         self.died.as_deref()
     }
 
-    /// `OnActivate`, as the server activates a plugin before routing anything to it.
-    pub async fn activate(&self) -> Result<(), LifecycleFailure> {
-        self.session.activate(self.options.deadline).await
+    /// `OnActivate`, as the server activates a plugin before routing
+    /// anything to it. Also returns the problems the plugin reported in its
+    /// output meanwhile: a plugin that logs a failure and activates anyway
+    /// deserves a note.
+    pub async fn activate(&self) -> Result<Vec<String>, LifecycleFailure> {
+        let process = &self.session.plugin.process;
+        let from = process.output().now();
+        self.session.activate(self.options.deadline).await?;
+        process.catch_up_output().await;
+        Ok(process
+            .output()
+            .since(from)
+            .into_iter()
+            .filter_map(|line| {
+                check::concern(&line).map(|concern| {
+                    format!(
+                        "the plugin {} during OnActivate: {}",
+                        concern.describe(),
+                        line.text
+                    )
+                })
+            })
+            .collect())
     }
 
     /// Ends the suite as the server ends a plugin: `OnDeactivate` when the
@@ -174,7 +194,11 @@ impl SuiteExecution<'_> {
         let first_call = self.session.api.calls().len();
         let mut hook_events = Vec::new();
         let mut steps = Vec::new();
+        // Where each step began on the output's clock, to tell which step a
+        // line the plugin wrote belongs to.
+        let mut step_starts = Vec::new();
         for (index, step) in case.steps.iter().enumerate() {
+            step_starts.push(self.session.plugin.process.output().now());
             let step_report = self.run_step(case, index, step, &mut hook_events).await;
             let mut step_report = step_report;
             let failed = step_report.outcome == StepOutcome::Failed;
@@ -187,9 +211,11 @@ impl SuiteExecution<'_> {
             }
         }
         self.session.api.set_case_stubs(Vec::new());
+        let output = self.attribute_output(&step_starts, &mut steps).await;
         let failed = steps.iter().any(|step| step.outcome == StepOutcome::Failed);
         let (transcript, output_tail) = if failed {
             let mut events: Vec<WireEvent> = hook_events.into_iter().map(WireEvent::Hook).collect();
+            events.extend(output.into_iter().map(WireEvent::Output));
             events.extend(
                 self.session
                     .api
@@ -237,6 +263,61 @@ impl SuiteExecution<'_> {
             transcript,
             output_tail,
         }
+    }
+
+    /// Reads what the plugin wrote while the case's steps ran and puts each
+    /// line it reported a problem in on the step during which it was
+    /// written: a warning, or a failure when the options say so. Returns
+    /// every line, on the transcript's clock, for the transcript.
+    async fn attribute_output(
+        &self,
+        step_starts: &[Duration],
+        steps: &mut [StepReport],
+    ) -> Vec<OutputEvent> {
+        let Some(&case_start) = step_starts.first() else {
+            return Vec::new();
+        };
+        let process = &self.session.plugin.process;
+        process.catch_up_output().await;
+        // Output is timed from the spawn, transcripts from the session's start.
+        let offset = process
+            .spawned_at()
+            .saturating_duration_since(self.session.epoch);
+        let mut events = Vec::new();
+        for line in process.output().since(case_start) {
+            let concern = check::concern(&line);
+            if let Some(concern) = concern {
+                let index = step_starts
+                    .iter()
+                    .rposition(|start| *start <= line.at)
+                    .unwrap_or(0);
+                if let Some(step) = steps.get_mut(index) {
+                    let said = format!(
+                        "the plugin {} during this step: {}",
+                        concern.describe(),
+                        line.text
+                    );
+                    match self.options.plugin_errors {
+                        PluginErrors::Warn => step.warnings.push(said),
+                        PluginErrors::Fail => {
+                            step.mismatches.push(Mismatch::new(
+                                "plugin output",
+                                "no problem reported by the plugin (--fail-on-plugin-errors)",
+                                said,
+                            ));
+                            step.outcome = StepOutcome::Failed;
+                        }
+                    }
+                }
+            }
+            events.push(OutputEvent {
+                at: line.at + offset,
+                stream: line.stream,
+                text: line.text,
+                concern,
+            });
+        }
+        events
     }
 
     /// A case that cannot run: skipped if the plugin implements none of its

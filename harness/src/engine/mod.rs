@@ -9,7 +9,9 @@ mod verdict;
 use std::time::Duration;
 
 pub use executor::{HookCall, SuiteEnd, SuiteExecution, describe_termination, not_run};
-pub use verdict::{CaseReport, HookEvent, Outcome, StepOutcome, StepReport, WireEvent};
+pub use verdict::{
+    CaseReport, HookEvent, Outcome, OutputEvent, StepOutcome, StepReport, WireEvent,
+};
 
 use crate::{check::SnapshotMode, suite::KnownFailing};
 
@@ -22,6 +24,20 @@ pub struct StepOptions {
     pub grace: Duration,
     pub snapshots: SnapshotMode,
     pub known_failing: Option<KnownFailing>,
+    /// What becomes of problems the plugin reports in its own output.
+    pub plugin_errors: PluginErrors,
+}
+
+/// How errors a plugin reports about itself (error log records,
+/// tracebacks, stdout after the handshake) weigh on a case.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginErrors {
+    /// A warning on the step during which the line was written.
+    #[default]
+    Warn,
+    /// A failure of that step: what a CI gate wants.
+    Fail,
 }
 
 impl Default for StepOptions {
@@ -31,6 +47,7 @@ impl Default for StepOptions {
             grace: Duration::from_secs(5),
             snapshots: SnapshotMode::default(),
             known_failing: None,
+            plugin_errors: PluginErrors::default(),
         }
     }
 }

@@ -7,7 +7,12 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{api::ApiCall, check::Mismatch, launch::CapturedLine, wire::serialize_duration};
+use crate::{
+    api::ApiCall,
+    check::{Concern, Mismatch},
+    launch::{CapturedLine, Stream},
+    wire::serialize_duration,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseReport {
@@ -106,6 +111,8 @@ pub enum WireEvent {
     Hook(HookEvent),
     /// Plugin → server.
     Api(ApiCall),
+    /// A line the plugin wrote, where it fell among the calls.
+    Output(OutputEvent),
 }
 
 impl WireEvent {
@@ -113,8 +120,21 @@ impl WireEvent {
         match self {
             WireEvent::Hook(event) => event.at,
             WireEvent::Api(call) => call.at,
+            WireEvent::Output(line) => line.at,
         }
     }
+}
+
+/// A line of the plugin's output in a transcript, on the transcript's clock.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputEvent {
+    #[serde(serialize_with = "serialize_duration")]
+    pub at: Duration,
+    pub stream: Stream,
+    pub text: String,
+    /// Set when the line reports a problem (an error record, a traceback,
+    /// stdout after the handshake).
+    pub concern: Option<Concern>,
 }
 
 #[derive(Debug, Clone, Serialize)]

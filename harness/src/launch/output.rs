@@ -92,6 +92,26 @@ impl OutputLog {
         lines
     }
 
+    /// The kept lines captured at or after `at` (time since spawn).
+    pub fn since(&self, at: Duration) -> Vec<CapturedLine> {
+        let tail = self.inner.lock().expect("output log lock");
+        tail.lines
+            .iter()
+            .filter(|line| line.at >= at)
+            .cloned()
+            .collect()
+    }
+
+    /// Bytes taken in from both streams so far.
+    pub fn bytes_seen(&self) -> u64 {
+        self.inner.lock().expect("output log lock").total_bytes
+    }
+
+    /// Time since the plugin was spawned: the clock of `CapturedLine::at`.
+    pub fn now(&self) -> Duration {
+        self.spawned_at.elapsed()
+    }
+
     /// Lines no longer kept, and bytes seen in all.
     pub fn dropped_and_total(&self) -> (u64, u64) {
         let tail = self.inner.lock().expect("output log lock");
@@ -114,7 +134,6 @@ impl OutputLog {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            self.count_bytes(n);
             let mut rest = &chunk[..n];
             while let Some(end) = rest.iter().position(|&b| b == b'\n') {
                 append_bounded(&mut line, &rest[..end], &mut truncated);
@@ -122,6 +141,9 @@ impl OutputLog {
                 rest = &rest[end + 1..];
             }
             append_bounded(&mut line, rest, &mut truncated);
+            // Counted once its lines are in the log: a reader of `bytes_seen`
+            // then also sees the lines.
+            self.count_bytes(n);
         }
         if !line.is_empty() {
             self.finish_line(stream, &mut line, &mut truncated, &mut first_line, false);

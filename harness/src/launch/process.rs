@@ -3,6 +3,7 @@
 //! whether the run passed, failed or was interrupted.
 
 use std::{
+    os::fd::{AsFd, OwnedFd},
     process::{ExitStatus, Stdio},
     time::{Duration, Instant},
 };
@@ -26,6 +27,9 @@ pub struct PluginProcess {
     spawned_at: Instant,
     output: OutputLog,
     readers: Vec<tokio::task::JoinHandle<()>>,
+    /// Second handles on the read ends of stdout and stderr, to ask how
+    /// much the plugin has written that the readers have not taken yet.
+    pipes: Vec<OwnedFd>,
     exit: Option<ExitStatus>,
 }
 
@@ -61,6 +65,10 @@ impl PluginProcess {
         let (first_line_tx, first_line_rx) = tokio::sync::oneshot::channel();
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
+        let pipes = vec![
+            stdout.as_fd().try_clone_to_owned()?,
+            stderr.as_fd().try_clone_to_owned()?,
+        ];
         let readers = vec![
             tokio::spawn(
                 output
@@ -75,6 +83,7 @@ impl PluginProcess {
             spawned_at,
             output,
             readers,
+            pipes,
             exit: None,
         };
         Ok((process, first_line_rx))
@@ -152,6 +161,34 @@ impl PluginProcess {
     pub fn kill_group(&self) {
         // ESRCH (the group is already empty) is the common, expected case.
         let _ = killpg(self.group, Signal::SIGKILL);
+    }
+
+    /// Waits until the readers have taken in everything the plugin has
+    /// written so far (nothing unread in either pipe, nothing new seen
+    /// twice in a row), so output can be attributed to the call during
+    /// which it was written. Bounded: a plugin writing without pause is
+    /// never caught up with.
+    pub async fn catch_up_output(&self) {
+        const BOUND: Duration = Duration::from_millis(200);
+        const POLL: Duration = Duration::from_micros(250);
+        let started = Instant::now();
+        let mut seen = self.output.bytes_seen();
+        let mut quiet = 0;
+        while quiet < 2 && started.elapsed() < BOUND {
+            tokio::time::sleep(POLL).await;
+            let unread: u64 = self
+                .pipes
+                .iter()
+                .map(|pipe| rustix::io::ioctl_fionread(pipe).unwrap_or(0))
+                .sum();
+            let now_seen = self.output.bytes_seen();
+            quiet = if unread == 0 && now_seen == seen {
+                quiet + 1
+            } else {
+                0
+            };
+            seen = now_seen;
+        }
     }
 
     /// Gives the output readers a moment to reach the end of both pipes, so

@@ -20,6 +20,8 @@ pub struct Console<W: Write> {
     suite_origin: Option<Origin>,
     /// The reason of the last case not run, so a streak prints it once.
     last_not_run: Option<String>,
+    /// Skipped cases get a line each; otherwise only their count.
+    verbose: bool,
 }
 
 impl<W: Write> Console<W> {
@@ -32,7 +34,14 @@ impl<W: Write> Console<W> {
             plugin_arg,
             suite_origin: None,
             last_not_run: None,
+            verbose: false,
         }
+    }
+
+    /// A line for every case, skipped ones included.
+    pub fn verbose(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
+        self
     }
 
     /// The summary after the run: counts, failures again, API usage, and
@@ -180,6 +189,11 @@ impl<W: Write> Progress for Console<W> {
     }
 
     fn case_finished(&mut self, case: &CaseReport) {
+        // A plugin implements a few of the 42 hooks: the rest would bury
+        // what happened. The summary counts them.
+        if case.outcome.is_skipped() && !self.verbose {
+            return;
+        }
         let previous_not_run = std::mem::take(&mut self.last_not_run);
         if let Outcome::NotRun { reason } = &case.outcome {
             self.last_not_run = Some(reason.clone());
@@ -363,6 +377,14 @@ fn transcript_lines(events: &[WireEvent]) -> Vec<(std::time::Duration, String)> 
                         compact(&call.request)
                     ),
                 ));
+            }
+            WireEvent::Output(line) => {
+                let stream = match line.stream {
+                    crate::launch::Stream::Stdout => "stdout",
+                    crate::launch::Stream::Stderr => "stderr",
+                };
+                let marker = if line.concern.is_some() { "  ◀" } else { "" };
+                lines.push((line.at, format!("plugin {stream:<9} {}{marker}", line.text)));
             }
         }
     }

@@ -9,7 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub use results::{ApiUsage, LaunchFailureReport, PluginInfo, RunReport, SuiteReport};
+pub use results::{
+    ApiUsage, LaunchFailureReport, PluginInfo, RunReport, SuiteReport, Totals, exit,
+};
 // A run reports its cases in the engine's types.
 pub use crate::engine::{CaseReport, HookEvent, Outcome, StepOutcome, StepReport, WireEvent};
 
@@ -84,6 +86,8 @@ pub async fn run(
         api: ApiUsage::default(),
         stale_snapshots: Vec::new(),
         duration: Duration::ZERO,
+        totals: Totals::default(),
+        exit_code: exit::PASSED,
     };
     let mut not_modelled: BTreeMap<String, usize> = BTreeMap::new();
     progress.run_started(target);
@@ -129,6 +133,7 @@ pub async fn run(
     report.api.total = mm_plugin_proto::api_service().methods().len();
     report.api.not_modelled_calls = not_modelled.into_iter().collect();
     report.duration = started.elapsed();
+    report.close();
     report
 }
 
@@ -190,11 +195,14 @@ async fn run_suite(
     let mut notes = Vec::new();
     // Once set, why the remaining cases cannot run.
     let mut stopped: Option<String> = None;
-    if suite.activation == Activation::Auto
-        && let Err(reason) = execution.activate().await
-    {
-        notes.push(format!("OnActivate failed: {reason}"));
-        stopped = Some(format!("the plugin failed to activate: {reason}"));
+    if suite.activation == Activation::Auto {
+        match execution.activate().await {
+            Ok(reported) => notes.extend(reported),
+            Err(reason) => {
+                notes.push(format!("OnActivate failed: {reason}"));
+                stopped = Some(format!("the plugin failed to activate: {reason}"));
+            }
+        }
     }
     let mut case_reports = Vec::new();
     for case in cases {

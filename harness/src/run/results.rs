@@ -25,12 +25,64 @@ pub struct RunReport {
     pub stale_snapshots: Vec<PathBuf>,
     #[serde(serialize_with = "serialize_duration")]
     pub duration: Duration,
+    /// The counts a CI consumer wants without walking the cases.
+    pub totals: Totals,
+    /// The exit code `harness run` ends with for this report.
+    pub exit_code: u8,
 }
 
-/// The `schema` value of reports in this format.
-pub const REPORT_SCHEMA: &str = "mm-plugin-harness/run-report/v1";
+/// The `schema` value of reports in this format. v2 added `totals` and
+/// `exit_code`, and `output` events in transcripts.
+pub const REPORT_SCHEMA: &str = "mm-plugin-harness/run-report/v2";
+
+/// Exit codes of `harness` (run and every other subcommand).
+pub mod exit {
+    pub const PASSED: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const BAD_INPUT: u8 = 2;
+    pub const NOT_STARTED: u8 = 3;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Cases by outcome, and the warnings of all their steps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub passed: usize,
+    pub failed: usize,
+    /// Known failing, and failed.
+    pub xfail: usize,
+    /// Known failing, but passed.
+    pub xpass: usize,
+    pub skipped: usize,
+    pub not_run: usize,
+    pub warnings: usize,
+}
 
 impl RunReport {
+    /// Fills `totals` and `exit_code` from the cases; the run calls it last.
+    pub fn close(&mut self) {
+        self.totals = Totals {
+            passed: self.count(Outcome::is_passed),
+            failed: self.count(|outcome| *outcome == Outcome::Failed),
+            xfail: self.count(Outcome::is_known_failing),
+            xpass: self.count(|outcome| *outcome == Outcome::UnexpectedPass),
+            skipped: self.count(Outcome::is_skipped),
+            not_run: self.count(Outcome::is_not_run),
+            warnings: self
+                .cases()
+                .flat_map(|case| &case.steps)
+                .map(|step| step.warnings.len())
+                .sum(),
+        };
+        self.exit_code = match &self.launch_failure {
+            _ if self.interrupted => exit::INTERRUPTED,
+            Some(failure) if failure.input_error => exit::BAD_INPUT,
+            Some(_) => exit::NOT_STARTED,
+            None if self.count(Outcome::is_failed) > 0 => exit::FAILED,
+            None => exit::PASSED,
+        };
+    }
+
     pub fn cases(&self) -> impl Iterator<Item = &CaseReport> {
         self.suites.iter().flat_map(|suite| &suite.cases)
     }
