@@ -32,6 +32,9 @@ pub enum Consequence {
     /// An `AppError` as the server sees it.
     Fail(Value),
     Succeed,
+    /// A hook whose answer the server ignores failed: the server logs the
+    /// error (held here) and goes on as if it had succeeded.
+    Logged(String),
 }
 
 impl Consequence {
@@ -44,6 +47,7 @@ impl Consequence {
             Consequence::Respond(_) => "respond",
             Consequence::Fail(_) => "fail",
             Consequence::Succeed => "succeed",
+            Consequence::Logged(_) => "logged",
         }
     }
 
@@ -55,6 +59,7 @@ impl Consequence {
                 fail_open: Some(error),
             } => format!("allow (fail open after {error})"),
             Consequence::Reject(reason) => format!("reject with {reason:?}"),
+            Consequence::Logged(_) => "logged by the server, which goes on".to_owned(),
             other => other.kind().to_owned(),
         }
     }
@@ -70,6 +75,9 @@ impl Consequence {
             Consequence::Respond(Some(value)) => format!("respond {value}"),
             Consequence::Respond(None) => "respond with nothing".to_owned(),
             Consequence::Fail(error) => format!("fail with {error}"),
+            Consequence::Logged(error) => {
+                format!("the server logs {error:?} and goes on")
+            }
             other => other.kind().to_owned(),
         }
     }
@@ -130,9 +138,10 @@ fn failed_call(hook: &str, family: Family, status: &Status) -> Consequence {
             "status_code": 500,
             "detailed_error": error_text,
         })),
-        Family::Fallible | Family::Void => Consequence::Fail(json!({
+        Family::Fallible => Consequence::Fail(json!({
             "message": format!("gRPC {hook} call failed: {error_text}"),
         })),
+        Family::Void => Consequence::Logged(format!("gRPC {hook} call failed: {error_text}")),
     }
 }
 
@@ -147,6 +156,22 @@ mod tests {
         assert_eq!(Family::of("OnInstall"), Family::Fallible);
         assert_eq!(Family::of("MessageHasBeenPosted"), Family::Void);
         assert_eq!(Family::of("UserWillLogIn"), Family::Login);
+    }
+
+    #[test]
+    fn a_failed_void_hook_is_only_logged() {
+        let failed = consequence(
+            "MessageHasBeenPosted",
+            Err(&Status::unavailable("connection reset")),
+        );
+        assert_eq!(failed.summary(), "logged by the server, which goes on");
+        assert_eq!(
+            failed.describe(),
+            "the server logs \"gRPC MessageHasBeenPosted call failed: UNAVAILABLE: connection \
+             reset\" and goes on"
+        );
+        let activation = consequence("OnActivate", Err(&Status::unavailable("gone")));
+        assert_eq!(activation.kind(), "fail");
     }
 
     #[test]

@@ -147,6 +147,18 @@ fn check_outcome(
 ) {
     let wrong_kind = || Mismatch::new("outcome", expected.describe(), actual.describe());
     match (expected, actual) {
+        (OutcomeExpect::Allow, Consequence::Modify(modified))
+            if original_content(exchange) == Some(modified) =>
+        {
+            out.push(Mismatch::new(
+                "outcome",
+                "allow",
+                "modify, with the post unchanged: the plugin handed the post back as \
+                 modified_post, so the server takes the modify path and drops the post's props \
+                 and metadata; to allow, return no modified_post (in the Python SDK: return \
+                 None, not the post)",
+            ))
+        }
         (OutcomeExpect::Allow, Consequence::Allow { .. })
         | (OutcomeExpect::Dismiss, Consequence::Dismiss)
         | (OutcomeExpect::Succeed, Consequence::Succeed) => {}
@@ -612,6 +624,38 @@ mod tests {
         assert_eq!(
             verdict.mismatches[0].field,
             "outcome.modify.channel_id (unchanged)"
+        );
+    }
+
+    #[test]
+    fn an_echoed_post_against_allow_fails_in_one_line_that_says_why() {
+        let original = post("hello");
+        let request = request_with(&original);
+        let echoed = ok(pb::MessageWillBePostedResponse {
+            modified_post: Some(original),
+            rejection_reason: String::new(),
+        });
+        let verdict = check(
+            "MessageWillBePosted",
+            &expecting(OutcomeExpect::Allow),
+            request,
+            echoed,
+            &[],
+        );
+        assert_eq!(verdict.mismatches.len(), 1, "{:?}", verdict.mismatches);
+        let mismatch = &verdict.mismatches[0];
+        assert_eq!(
+            (mismatch.field.as_str(), mismatch.expected.as_str()),
+            ("outcome", "allow")
+        );
+        assert!(
+            mismatch
+                .actual
+                .starts_with("modify, with the post unchanged")
+                && mismatch.actual.contains("return no modified_post")
+                && !mismatch.actual.contains('\n'),
+            "{}",
+            mismatch.actual
         );
     }
 
