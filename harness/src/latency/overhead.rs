@@ -6,7 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    baseline::median,
+    baseline::{median, round_spread},
+    histogram::{Stat, format_ns},
     report::{CallKind, CallReport},
 };
 
@@ -26,6 +27,35 @@ pub struct Overhead {
     /// leaner than the generated client's (it sends pre-encoded bytes).
     pub overhead_p50_ns: f64,
     pub overhead_p99_ns: f64,
+    /// How far the p50s of either path moved from round to round: an
+    /// overhead smaller than this is not a measured difference.
+    #[serde(default)]
+    pub noise_p50_ns: f64,
+}
+
+impl Overhead {
+    /// The p50 overhead as a reader should take it: signed when it stands
+    /// out of the noise, "within noise" otherwise (never a negative cost
+    /// that is only the machine's jitter).
+    pub fn p50_text(&self) -> String {
+        overhead_text(self.overhead_p50_ns, self.noise_p50_ns)
+    }
+}
+
+/// `nanos` signed, or "within noise (±noise)" when it does not exceed the noise.
+pub fn overhead_text(nanos: f64, noise_ns: f64) -> String {
+    if nanos.abs() <= noise_ns {
+        format!("within noise (±{})", format_ns(noise_ns))
+    } else if nanos < 0.0 {
+        format!("−{}", format_ns(-nanos))
+    } else {
+        format!("+{}", format_ns(nanos))
+    }
+}
+
+/// The p50's spread over `call`'s rounds, in nanoseconds.
+fn noise_ns(call: &CallReport) -> f64 {
+    round_spread(&call.rounds, Stat::P50).unwrap_or(0.0) * call.summary.p50_ns as f64
 }
 
 /// One entry per hook measured both ways.
@@ -52,6 +82,7 @@ pub fn overheads(calls: &[CallReport]) -> Vec<Overhead> {
                 ratio_p99: ratio(h.p99_ns, r.p99_ns),
                 overhead_p50_ns: h.p50_ns as f64 - r.p50_ns as f64,
                 overhead_p99_ns: h.p99_ns as f64 - r.p99_ns as f64,
+                noise_p50_ns: noise_ns(harness).max(noise_ns(raw)),
             })
         })
         .collect()
@@ -62,20 +93,18 @@ fn ratio(numerator: u64, denominator: u64) -> f64 {
     (value * 1000.0).round() / 1000.0
 }
 
-/// The median over hooks of the p50 ratio and the p50 overhead: the one
-/// figure a summary line gives.
-pub fn headline(overheads: &[Overhead]) -> Option<(f64, f64)> {
+/// The medians over hooks of the p50 ratio, the p50 overhead and its
+/// noise: the figures a summary line gives.
+pub fn headline(overheads: &[Overhead]) -> Option<(f64, f64, f64)> {
     if overheads.is_empty() {
         return None;
     }
+    let median_of =
+        |field: fn(&Overhead) -> f64| median(&overheads.iter().map(field).collect::<Vec<_>>());
     Some((
-        median(&overheads.iter().map(|o| o.ratio_p50).collect::<Vec<_>>()),
-        median(
-            &overheads
-                .iter()
-                .map(|o| o.overhead_p50_ns)
-                .collect::<Vec<_>>(),
-        ),
+        median_of(|o| o.ratio_p50),
+        median_of(|o| o.overhead_p50_ns),
+        median_of(|o| o.noise_p50_ns),
     ))
 }
 
@@ -86,7 +115,7 @@ pub fn for_hook(overheads: &[Overhead], hook: &str) -> Option<f64> {
         .iter()
         .find(|overhead| overhead.hook == hook)
         .map(|overhead| overhead.overhead_p50_ns)
-        .or_else(|| headline(overheads).map(|(_, nanos)| nanos))
+        .or_else(|| headline(overheads).map(|(_, nanos, _)| nanos))
 }
 
 #[cfg(test)]
@@ -122,10 +151,18 @@ mod tests {
             (posted.overhead_p50_ns - 10_000.0).abs() < 100.0,
             "{posted:?}"
         );
-        let (ratio, nanos) = headline(&overheads).unwrap();
+        let (ratio, nanos, _) = headline(&overheads).unwrap();
         assert!((ratio - 1.35).abs() < 0.01, "{ratio}");
         assert!((nanos - 20_000.0).abs() < 200.0, "{nanos}");
         assert!(for_hook(&overheads, "Unmeasured").is_some());
         assert_eq!(headline(&[]), None);
+    }
+
+    #[test]
+    fn an_overhead_inside_the_noise_is_said_to_be_so() {
+        assert_eq!(overhead_text(-4_000.0, 6_000.0), "within noise (±6.00µs)");
+        assert_eq!(overhead_text(4_000.0, 6_000.0), "within noise (±6.00µs)");
+        assert_eq!(overhead_text(9_000.0, 6_000.0), "+9.00µs");
+        assert_eq!(overhead_text(-9_000.0, 6_000.0), "−9.00µs");
     }
 }

@@ -213,7 +213,7 @@ fn overhead_table(report: &BenchReport) -> Table {
                 format_ns(o.harness_p50_ns as f64),
                 format_ns(o.raw_p50_ns as f64),
                 format!("{:.2}×", o.ratio_p50),
-                signed_ns(o.overhead_p50_ns),
+                o.p50_text(),
                 format_ns(o.harness_p99_ns as f64),
                 format_ns(o.raw_p99_ns as f64),
                 format!("{:.2}×", o.ratio_p99),
@@ -234,10 +234,10 @@ pub fn signed_ns(nanos: f64) -> String {
 
 /// One line on the harness's overhead, if the floor was measured.
 pub fn overhead_line(report: &BenchReport) -> Option<String> {
-    let (ratio, nanos) = overhead::headline(&report.overhead)?;
+    let (ratio, nanos, noise) = overhead::headline(&report.overhead)?;
     Some(format!(
         "harness overhead {ratio:.2}× the raw tonic floor ({} per call, median over {} hook{})",
-        signed_ns(nanos),
+        overhead::overhead_text(nanos, noise),
         report.overhead.len(),
         if report.overhead.len() == 1 { "" } else { "s" }
     ))
