@@ -33,6 +33,20 @@ pub enum Request {
 }
 
 impl Request {
+    /// The fields of a well-formed unary request that a Mattermost server
+    /// would never have filled.
+    pub fn beyond_server(&self, hook: &str) -> Vec<String> {
+        let Request::Encoded(bytes) = self else {
+            return Vec::new();
+        };
+        crate::wire::message_descriptor(&format!("{hook}Request"))
+            .and_then(|descriptor| {
+                prost_reflect::DynamicMessage::decode(descriptor, bytes.clone()).ok()
+            })
+            .map(|message| crate::hooks::beyond_server(&message))
+            .unwrap_or_default()
+    }
+
     /// Identifies a request, so shrinking runs none twice.
     pub(super) fn fingerprint(&self) -> u64 {
         let mut hasher = std::hash::DefaultHasher::new();
@@ -131,6 +145,9 @@ pub struct Finding {
     /// What the saved case's replay cannot show.
     pub saved_note: Option<String>,
     pub save_error: Option<String>,
+    /// Fields of the request the server's hook path never fills (only the
+    /// edge profile sets them): the failure is beyond what a server sends.
+    pub beyond_server: Vec<String>,
     /// What the plugin wrote last, when the failure happened.
     pub output_tail: Vec<CapturedLine>,
 }
@@ -169,4 +186,39 @@ pub trait FuzzProgress {
     fn found(&mut self, _hook: &str, _failure: &Failure) {}
     /// A new failure, shrunk and saved.
     fn finding(&mut self, _finding: &Finding) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use mm_plugin_proto::pb;
+    use prost::Message;
+
+    use super::*;
+
+    #[test]
+    fn an_edge_request_says_which_fields_the_server_never_sends() {
+        let channel = pb::Channel {
+            id: "c".into(),
+            r#type: pb::ChannelType::Private as i32,
+            ..Default::default()
+        };
+        let request = Request::Encoded(
+            pb::ChannelHasBeenCreatedRequest {
+                channel: Some(channel),
+                ..Default::default()
+            }
+            .encode_to_vec()
+            .into(),
+        );
+        assert_eq!(
+            request.beyond_server("ChannelHasBeenCreated"),
+            ["channel.type"]
+        );
+        let plain = Request::Encoded(
+            pb::ChannelHasBeenCreatedRequest::default()
+                .encode_to_vec()
+                .into(),
+        );
+        assert!(plain.beyond_server("ChannelHasBeenCreated").is_empty());
+    }
 }

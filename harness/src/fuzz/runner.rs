@@ -302,6 +302,7 @@ impl Run<'_> {
             first_failure: failure,
             original_size,
             request_text: save::request_text(&fuzzed.hook, fuzzed.mode, &shrunk.value),
+            beyond_server: shrunk.value.beyond_server(&fuzzed.hook),
             request: shrunk.value,
             failure: shrunk.failure,
             shrink_runs: shrunk.runs,

@@ -10,9 +10,11 @@
 mod family;
 mod grpc_go;
 pub mod http;
+mod server_fields;
 
 pub use family::Family;
 pub use grpc_go::{as_grpc_go_reports, deadline_missed};
+pub use server_fields::{NOT_SENT_BY_SERVER, as_server_sends, beyond_server};
 
 use std::time::Duration;
 

@@ -208,6 +208,13 @@ fn print_finding(finding: &Finding) {
         finding.request.size()
     );
     println!("{:>12} {}", "", finding.request_text);
+    if !finding.beyond_server.is_empty() {
+        println!(
+            "{:>12} note: beyond what a Mattermost server sends ({} never filled by its hook path)",
+            "",
+            finding.beyond_server.join(", ")
+        );
+    }
     if let Some(note) = &finding.saved_note {
         println!("{:>12} note: {note}", "");
     }

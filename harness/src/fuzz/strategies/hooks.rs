@@ -21,8 +21,28 @@ where
 }
 
 /// The strategy of `hook`'s request, encoded; `None` for a name that is
-/// not a unary hook (`Implemented`, `ServeHTTP`, unknown names).
+/// not a unary hook (`Implemented`, `ServeHTTP`, unknown names). The
+/// realistic profile keeps to the fields the server's hook path fills
+/// (`hooks::as_server_sends`); the edge profile may set any field.
 pub fn unary_request(hook: &str, p: Profile) -> Option<BoxedStrategy<Bytes>> {
+    let any_field = any_field_request(hook, p)?;
+    if p == Profile::Edge {
+        return Some(any_field);
+    }
+    let descriptor = crate::wire::message_descriptor(&format!("{hook}Request"))?;
+    Some(
+        any_field
+            .prop_map(move |bytes| {
+                let mut message = prost_reflect::DynamicMessage::decode(descriptor.clone(), bytes)
+                    .expect("a generated request decodes as its own type");
+                crate::hooks::as_server_sends(&mut message);
+                Bytes::from(message.encode_to_vec())
+            })
+            .boxed(),
+    )
+}
+
+fn any_field_request(hook: &str, p: Profile) -> Option<BoxedStrategy<Bytes>> {
     use basics::*;
     use messages::*;
     use people::*;
@@ -370,6 +390,10 @@ mod tests {
                     let decoded =
                         prost_reflect::DynamicMessage::decode(method.input(), bytes.as_ref());
                     assert!(decoded.is_ok(), "{hook}: {decoded:?}");
+                    if profile == Profile::Realistic {
+                        let beyond = crate::hooks::beyond_server(&decoded.unwrap());
+                        assert!(beyond.is_empty(), "{hook}: {beyond:?}");
+                    }
                 }
             }
         }
