@@ -16,6 +16,7 @@ pub mod report;
 pub mod runner;
 mod save;
 pub mod shrink;
+mod size;
 pub mod spec;
 pub mod strategies;
 

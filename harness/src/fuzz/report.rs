@@ -148,6 +148,8 @@ pub struct Finding {
     /// Fields of the request the server's hook path never fills (only the
     /// edge profile sets them): the failure is beyond what a server sends.
     pub beyond_server: Vec<String>,
+    /// How size-first shrinking cut the request's largest field, if it did.
+    pub size_cut: Option<String>,
     /// What the plugin wrote last, when the failure happened.
     pub output_tail: Vec<CapturedLine>,
 }

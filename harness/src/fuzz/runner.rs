@@ -10,6 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use bytes::Bytes;
 use proptest::{
     strategy::{BoxedStrategy, Strategy, ValueTree},
     test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
@@ -23,6 +24,7 @@ use super::{
     report::{Finding, FuzzProgress, FuzzReport, Mode, Request},
     save,
     shrink::{self, Budget},
+    size,
     spec::Spec,
     strategies::{self, Profile},
 };
@@ -268,29 +270,66 @@ impl Run<'_> {
         let stop = options.cancel.child_token();
         let mut relaunch_failed = None;
         let live = &mut self.live;
-        let shrunk = shrink::shrink(
+        let mut run = async |candidate: &Request| {
+            let checked = tokio::select! {
+                biased;
+                _ = stop.cancelled() => return Ok(()),
+                checked = live.check(fuzzed, candidate) => checked,
+            };
+            checked.unwrap_or_else(|message| {
+                relaunch_failed = Some(message);
+                stop.cancel();
+                Ok(())
+            })
+        };
+        // Size first: a long field is cut to its threshold before the tree
+        // walk, which then runs with that field capped.
+        let mut failure = failure;
+        let mut cut_runs = 0;
+        let cap = match (fuzzed.mode, tree.current()) {
+            (Mode::Unary, Request::Encoded(bytes)) => {
+                let cut = size::cut(
+                    &fuzzed.hook,
+                    &bytes,
+                    &failure,
+                    options.shrink_time / 2,
+                    &stop,
+                    async |candidate: &Bytes| run(&Request::Encoded(candidate.clone())).await,
+                )
+                .await;
+                cut.map(|cut| {
+                    failure = cut.failure;
+                    cut_runs = cut.runs;
+                    cut.cap
+                })
+            }
+            _ => None,
+        };
+        let capped = |request: &Request| match (request, &cap) {
+            (Request::Encoded(bytes), Some(cap)) => Request::Encoded(cap.apply(bytes, cap.length)),
+            _ => request.clone(),
+        };
+        let mut shrunk = shrink::shrink(
             tree,
             failure.clone(),
             Budget {
-                time: options.shrink_time,
+                time: options.shrink_time.saturating_sub(started.elapsed()),
                 runs: 10_000,
             },
             &stop,
-            Request::fingerprint,
-            async |candidate: &Request| {
-                let checked = tokio::select! {
-                    biased;
-                    _ = stop.cancelled() => return Ok(()),
-                    checked = live.check(fuzzed, candidate) => checked,
-                };
-                checked.unwrap_or_else(|message| {
-                    relaunch_failed = Some(message);
-                    stop.cancel();
-                    Ok(())
-                })
-            },
+            |request: &Request| capped(request).fingerprint(),
+            async |candidate: &Request| run(&capped(candidate)).await,
         )
         .await;
+        shrunk.value = capped(&shrunk.value);
+        shrunk.runs += cut_runs;
+        let size_cut = cap.as_ref().map(|cap| {
+            format!(
+                "{} cut from {} to {} bytes first (halving, then bisection to where the failure stops)",
+                cap.field, cap.original, cap.length
+            )
+        });
+        shrunk.elapsed = started.elapsed();
         self.report.stats.shrinking += started.elapsed();
         self.report.stats.activity = None;
         let mut finding = Finding {
@@ -303,6 +342,7 @@ impl Run<'_> {
             original_size,
             request_text: save::request_text(&fuzzed.hook, fuzzed.mode, &shrunk.value),
             beyond_server: shrunk.value.beyond_server(&fuzzed.hook),
+            size_cut,
             request: shrunk.value,
             failure: shrunk.failure,
             shrink_runs: shrunk.runs,

@@ -208,6 +208,9 @@ fn print_finding(finding: &Finding) {
         finding.request.size()
     );
     println!("{:>12} {}", "", finding.request_text);
+    if let Some(cut) = &finding.size_cut {
+        println!("{:>12} {cut}", "");
+    }
     if !finding.beyond_server.is_empty() {
         println!(
             "{:>12} note: beyond what a Mattermost server sends ({} never filled by its hook path)",
