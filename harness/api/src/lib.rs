@@ -29,8 +29,9 @@ pub use errors::{ApiError, ErrorConvention, convention};
 pub use service::modelled_methods;
 pub use stubs::{Stub, StubAnswer};
 pub use world::{
-    ChannelMember, ClusterEvent, EphemeralAction, EphemeralPost, KvEntry, Mail, Outbox, PluginLog,
-    SchemeRoles, Seed, SeedError, StoredFile, TeamMember, WebSocketEvent, World,
+    AuditEntry, ChannelMember, ClusterEvent, EphemeralAction, EphemeralPost, InterPluginRequest,
+    KvEntry, Mail, Outbox, PeerAnswer, PluginLog, PushDelivery, Remote, SchemeRoles, Seed,
+    SeedError, StoredFile, TeamMember, Upload, WebSocketEvent, World,
 };
 
 use service::{ApiService, ApiState};

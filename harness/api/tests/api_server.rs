@@ -136,22 +136,15 @@ async fn state_is_consistent_across_calls() {
 }
 
 #[tokio::test]
-async fn unmodelled_methods_fail_by_name_and_are_logged() {
+async fn calls_are_logged_with_their_outcome() {
     let (server, mut client) = start().await;
     let status = client
         .get_team_icon(pb::GetTeamIconRequest {
-            team_id: "tacme0000000000000000000000".into(),
+            team_id: "tacme000000000000000000000".into(),
         })
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented);
-    assert!(
-        status
-            .message()
-            .contains("PluginAPI.GetTeamIcon is not modelled by the harness"),
-        "{}",
-        status.message()
-    );
+    assert_eq!(status.code(), Code::NotFound);
 
     client
         .get_server_version(pb::GetServerVersionRequest {})
@@ -160,8 +153,16 @@ async fn unmodelled_methods_fail_by_name_and_are_logged() {
     let calls = server.calls().since(0);
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[0].method, "GetTeamIcon");
-    assert_eq!(calls[0].outcome, ApiOutcome::NotModelled);
-    assert_eq!(calls[0].request["team_id"], "tacme0000000000000000000000");
+    assert_eq!(
+        calls[0].outcome,
+        ApiOutcome::Status {
+            code: "NOT_FOUND".into(),
+            message:
+                "api.team.get_team_icon.read_file.app_error: Unable to read the team icon file."
+                    .into()
+        }
+    );
+    assert_eq!(calls[0].request["team_id"], "tacme000000000000000000000");
     assert_eq!(calls[1].method, "GetServerVersion");
     let ApiOutcome::Response { response } = &calls[1].outcome else {
         panic!("{:?}", calls[1].outcome)

@@ -28,10 +28,10 @@ pub fn register(registry: &mut Registry) {
 
 /// Who uploaded a file the plugin API uploads: nobody in particular.
 const NO_USER: &str = "nouser";
-const NO_TEAM: &str = "noteam";
+pub(super) const NO_TEAM: &str = "noteam";
 
 /// A MIME type from the extension, for the common ones.
-fn mime_type(extension: &str) -> &'static str {
+pub(super) fn mime_type(extension: &str) -> &'static str {
     match extension {
         "txt" => "text/plain",
         "csv" => "text/csv",

@@ -1,6 +1,7 @@
 //! What a plugin asks the server to send out: WebSocket events, typing
-//! indicators, interactive dialogs, mail, cluster events. Each is recorded
-//! in the world's outbox, in order.
+//! indicators, interactive dialogs, mail, cluster events, push
+//! notifications, audit records. Each is recorded in the world's outbox, in
+//! order.
 
 use mm_plugin_proto::pb;
 use serde_json::json;
@@ -8,7 +9,7 @@ use serde_json::json;
 use crate::{
     errors::ApiError,
     registry::{HandlerResult, Registry},
-    world::{ClusterEvent, Mail, WebSocketEvent, World},
+    world::{AuditEntry, ClusterEvent, Mail, PushDelivery, WebSocketEvent, World},
 };
 
 pub fn register(registry: &mut Registry) {
@@ -18,6 +19,92 @@ pub fn register(registry: &mut Registry) {
     registry.add(send_mail);
     registry.add(publish_plugin_cluster_event);
     registry.add(register_collection_and_topic);
+    registry.add(send_push_notification);
+    registry.add(log_audit_rec);
+    registry.add(log_audit_rec_with_level);
+}
+
+/// The level `LogAuditRec` writes at (mlog's API audit level).
+const DEFAULT_AUDIT_LEVEL: &str = "audit-api";
+
+/// `sendPushNotificationToAllSessions`: one copy, with the session's device
+/// and a fresh ack id, for each unexpired session of the user that has a
+/// device (a mobile app). A user without one gets nothing, without error;
+/// the push proxy's answers are only logged upstream, so none can fail here.
+fn send_push_notification(
+    world: &mut World,
+    request: pb::SendPushNotificationRequest,
+) -> HandlerResult<pb::SendPushNotificationResponse> {
+    let now = world.now_millis();
+    let sessions: Vec<pb::Session> = world
+        .sessions
+        .values()
+        .filter(|session| session.user_id == request.user_id && !session.device_id.is_empty())
+        .filter(|session| session.expires_at == 0 || session.expires_at > now)
+        .cloned()
+        .collect();
+    let notification = request.notification.ok_or_else(|| {
+        ApiError::invalid(
+            "pushNotification",
+            "api.push_notifications.message.parse.app_error",
+            "An error occurred building the push notification message.",
+        )
+    })?;
+    for session in sessions {
+        let mut copy = notification.clone();
+        // `SetDeviceIdAndPlatform`: device ids are `<platform>:<token>`.
+        match session.device_id.split_once(':') {
+            Some((platform, device)) => {
+                copy.platform = platform.to_owned();
+                copy.device_id = device.to_owned();
+            }
+            None => copy.device_id = session.device_id.clone(),
+        }
+        copy.ack_id = world.next_id('a');
+        world.sent.push_notifications.push(PushDelivery {
+            user_id: request.user_id.clone(),
+            session_id: session.id,
+            notification: copy,
+        });
+    }
+    Ok(pb::SendPushNotificationResponse { error: None })
+}
+
+fn audit(
+    world: &mut World,
+    record: Option<pb::AuditRecord>,
+    level: &str,
+    location: &str,
+) -> HandlerResult<()> {
+    let record = record.ok_or_else(|| ApiError::argument(location, "record is required"))?;
+    world.sent.audit_records.push(AuditEntry {
+        level: level.to_owned(),
+        record,
+    });
+    Ok(())
+}
+
+/// Audit records go to the audit log, which cannot refuse them.
+fn log_audit_rec(
+    world: &mut World,
+    request: pb::LogAuditRecRequest,
+) -> HandlerResult<pb::LogAuditRecResponse> {
+    audit(world, request.record, DEFAULT_AUDIT_LEVEL, "LogAuditRec")?;
+    Ok(pb::LogAuditRecResponse { error: None })
+}
+
+/// An empty level means the default one.
+fn log_audit_rec_with_level(
+    world: &mut World,
+    request: pb::LogAuditRecWithLevelRequest,
+) -> HandlerResult<pb::LogAuditRecWithLevelResponse> {
+    let level = if request.level.is_empty() {
+        DEFAULT_AUDIT_LEVEL
+    } else {
+        &request.level
+    };
+    audit(world, request.record, level, "LogAuditRecWithLevel")?;
+    Ok(pb::LogAuditRecWithLevelResponse { error: None })
 }
 
 /// The server renames the event after the plugin (`custom_<id>_<event>`),
@@ -229,5 +316,80 @@ mod tests {
         )
         .unwrap();
         assert_eq!(w.sent.cluster_events[0].id, "sync");
+    }
+
+    #[test]
+    fn push_notifications_go_to_each_mobile_session() {
+        let mut w = world();
+        for (id, device) in [("s1", "apple:tok1"), ("s2", ""), ("s3", "android:tok3")] {
+            w.sessions.insert(
+                id.into(),
+                pb::Session {
+                    id: id.into(),
+                    user_id: "ualice00000000000000000000".into(),
+                    device_id: device.into(),
+                    ..Default::default()
+                },
+            );
+        }
+        send_push_notification(
+            &mut w,
+            pb::SendPushNotificationRequest {
+                notification: Some(pb::PushNotification {
+                    message: "hi".into(),
+                    ..Default::default()
+                }),
+                user_id: "ualice00000000000000000000".into(),
+            },
+        )
+        .unwrap();
+        let sent: Vec<(&str, &str)> = w
+            .sent
+            .push_notifications
+            .iter()
+            .map(|p| {
+                (
+                    p.notification.platform.as_str(),
+                    p.notification.device_id.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(sent, [("apple", "tok1"), ("android", "tok3")]);
+        let err = send_push_notification(&mut w, Default::default()).unwrap_err();
+        assert_eq!(err.id, "api.push_notifications.message.parse.app_error");
+    }
+
+    #[test]
+    fn audit_records_keep_their_level() {
+        let mut w = world();
+        let record = || {
+            Some(pb::AuditRecord {
+                event: "e".into(),
+                ..Default::default()
+            })
+        };
+        log_audit_rec(&mut w, pb::LogAuditRecRequest { record: record() }).unwrap();
+        log_audit_rec_with_level(
+            &mut w,
+            pb::LogAuditRecWithLevelRequest {
+                record: record(),
+                level: "audit-perms".into(),
+            },
+        )
+        .unwrap();
+        let levels: Vec<&str> = w
+            .sent
+            .audit_records
+            .iter()
+            .map(|a| a.level.as_str())
+            .collect();
+        assert_eq!(levels, ["audit-api", "audit-perms"]);
+        assert_eq!(
+            log_audit_rec(&mut w, Default::default())
+                .unwrap_err()
+                .to_status()
+                .code(),
+            tonic::Code::InvalidArgument
+        );
     }
 }

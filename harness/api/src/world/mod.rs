@@ -1,7 +1,9 @@
 //! The in-memory server a plugin talks to: users and bots, teams, channels
 //! and their members, posts with reactions, files, emoji, preferences and
 //! statuses, commands, installed plugins, the plugin's KV store and
-//! configuration, and a record of everything the server sent on the
+//! configuration, groups with their members and syncables, OAuth apps,
+//! access tokens, sidebar categories, property fields and values, shared
+//! channels and remotes, upload sessions, stored images, and a record of everything the server sent on the
 //! plugin's behalf (WebSocket events, ephemeral posts, dialogs, mail).
 //!
 //! A world starts from a seed (JSON, `fixtures/worlds/default.json` unless a
@@ -11,6 +13,7 @@
 //! numbered ids in creation order, so runs are reproducible.
 
 mod clock;
+mod extended;
 mod membership;
 mod outbox;
 mod posts;
@@ -25,8 +28,12 @@ use mm_plugin_proto::pb;
 use serde_json::Value;
 
 pub use clock::{date_stamp, rfc3339};
+pub use extended::{DEFAULT_IMAGE, GroupKey, PeerAnswer, Remote, SyncableKey, Upload};
 pub use membership::{ChannelMember, MemberKey, SchemeRoles, Scope, TeamMember};
-pub use outbox::{ClusterEvent, EphemeralAction, EphemeralPost, Mail, Outbox, WebSocketEvent};
+pub use outbox::{
+    AuditEntry, ClusterEvent, EphemeralAction, EphemeralPost, InterPluginRequest, Mail, Outbox,
+    PushDelivery, WebSocketEvent,
+};
 pub use seed::{Seed, SeedError};
 
 /// Mattermost ids are 26 lowercase alphanumeric characters.
@@ -72,7 +79,38 @@ pub struct World {
     /// Installed plugins by id, the plugin under test among them.
     pub plugins: BTreeMap<String, InstalledPlugin>,
     pub sessions: BTreeMap<String, pb::Session>,
+    /// Personal access tokens by token id.
     pub access_tokens: BTreeMap<String, pb::UserAccessToken>,
+    /// User groups by id (deleted ones keep `delete_at`).
+    pub groups: BTreeMap<String, pb::Group>,
+    /// By (group id, user id); a removed member keeps a row with `delete_at`.
+    pub group_members: BTreeMap<GroupKey, pb::GroupMember>,
+    /// By (group id, syncable id, syncable type).
+    pub group_syncables: BTreeMap<SyncableKey, pb::GroupSyncable>,
+    pub oauth_apps: BTreeMap<String, pb::OAuthApp>,
+    /// Sidebar categories by (user id, team id), in display order; created
+    /// on first use as the server does.
+    pub sidebar_categories: BTreeMap<(String, String), Vec<pb::SidebarCategoryWithChannels>>,
+    /// Property groups by name.
+    pub property_groups: BTreeMap<String, pb::PropertyGroup>,
+    pub property_fields: BTreeMap<String, pb::PropertyField>,
+    pub property_values: BTreeMap<String, pb::PropertyValue>,
+    /// Shared channels by channel id.
+    pub shared_channels: BTreeMap<String, pb::SharedChannel>,
+    /// Remote clusters (here: plugins registered for shared channels) by id.
+    pub remotes: BTreeMap<String, Remote>,
+    /// Remotes invited to shared channels, by (channel id, remote id), with
+    /// their sync cursor.
+    pub channel_remotes: BTreeMap<(String, String), pb::GetPostsSinceForSyncCursor>,
+    /// Resumable uploads in progress, by upload id.
+    pub uploads: BTreeMap<String, Upload>,
+    /// Images the file store holds: profile pictures by user id, team
+    /// icons by team id, custom emoji images by emoji id.
+    pub profile_images: BTreeMap<String, Vec<u8>>,
+    pub team_icons: BTreeMap<String, Vec<u8>>,
+    pub emoji_images: BTreeMap<String, Vec<u8>>,
+    /// What other plugins answer to inter-plugin HTTP requests, by plugin id.
+    pub peer_answers: BTreeMap<String, PeerAnswer>,
     pub kv: BTreeMap<String, KvEntry>,
     pub logs: Vec<PluginLog>,
     /// What the server sent out on the plugin's behalf.

@@ -12,6 +12,11 @@ pub struct Outbox {
     pub dialogs: Vec<pb::OpenDialogRequest>,
     pub mails: Vec<Mail>,
     pub cluster_events: Vec<ClusterEvent>,
+    pub audit_records: Vec<AuditEntry>,
+    /// One per mobile session the notification went to.
+    pub push_notifications: Vec<PushDelivery>,
+    /// Requests the plugin made to other plugins (`PluginHTTP`).
+    pub plugin_requests: Vec<InterPluginRequest>,
 }
 
 /// A WebSocket event as the server publishes it: plugin events are renamed
@@ -51,4 +56,30 @@ pub struct ClusterEvent {
     pub data: Vec<u8>,
     pub send_type: String,
     pub target_id: String,
+}
+
+/// An audit record the plugin logged, with its audit level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub level: String,
+    pub record: pb::AuditRecord,
+}
+
+/// A push notification as handed to the push proxy for one session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushDelivery {
+    pub user_id: String,
+    pub session_id: String,
+    pub notification: pb::PushNotification,
+}
+
+/// An inter-plugin HTTP request, as the destination plugin receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterPluginRequest {
+    pub from_plugin_id: String,
+    pub to_plugin_id: String,
+    pub method: String,
+    /// The path below the destination plugin, with its query.
+    pub url: String,
+    pub body: Vec<u8>,
 }

@@ -8,9 +8,17 @@
 //!   "channels": [{"name": "town-square", "team": "acme"}],
 //!   "emoji": [{"name": "party-parrot", "creator": "admin"}],
 //!   "plugins": [{"id": "com.example.other", "enabled": false}],
-//!   "preferences": [{"user": "alice", "category": "display_settings", "name": "use_military_time", "value": "true"}]
+//!   "preferences": [{"user": "alice", "category": "display_settings", "name": "use_military_time", "value": "true"}],
+//!   "groups": [{"name": "devs", "members": ["alice"], "teams": ["acme"], "channels": ["acme/off-topic"]}],
+//!   "sidebar_categories": [{"user": "alice", "team": "acme", "name": "Work", "channels": ["acme/off-topic"]}],
+//!   "access_tokens": [{"user": "alice", "description": "ci"}],
+//!   "property_fields": [{"group": "custom_profile_attributes", "name": "Department", "type": "text"}]
 //! }
 //! ```
+//!
+//! A plugin entry may carry `"http": {"status": 200, "headers": {...},
+//! "body": "..."}`: what that plugin answers to inter-plugin requests.
+//! Groups link their teams and channels with auto-add.
 //!
 //! Memberships are a list of names (plain members) or a map from name to
 //! roles; channels are named `team/channel`. A seeded membership is the
@@ -22,7 +30,9 @@ use mm_plugin_proto::pb;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{ID_LEN, InstalledPlugin, KvEntry, SchemeRoles, Scope, World};
+use super::{
+    DEFAULT_IMAGE, ID_LEN, InstalledPlugin, KvEntry, PeerAnswer, SchemeRoles, Scope, World,
+};
 use crate::roles;
 
 static DEFAULT_SEED: &str = include_str!("../../../../fixtures/worlds/default.json");
@@ -56,6 +66,85 @@ pub struct Seed {
     /// KV values as text.
     #[serde(default)]
     pub kv: BTreeMap<String, String>,
+    #[serde(default)]
+    pub groups: Vec<SeedGroup>,
+    /// Custom sidebar categories, on top of the defaults.
+    #[serde(default)]
+    pub sidebar_categories: Vec<SeedSidebarCategory>,
+    #[serde(default)]
+    pub access_tokens: Vec<SeedAccessToken>,
+    #[serde(default)]
+    pub property_fields: Vec<SeedPropertyField>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedGroup {
+    pub name: String,
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// `custom` (the default) or `ldap`, which needs a `remote_id`.
+    pub source: Option<String>,
+    #[serde(default)]
+    pub remote_id: String,
+    /// Usernames.
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Team names and `team/channel` names the group is linked to.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    #[serde(default)]
+    pub channels: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSidebarCategory {
+    pub user: String,
+    pub team: String,
+    pub name: String,
+    /// `team/channel` names, taken out of the default categories.
+    #[serde(default)]
+    pub channels: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedAccessToken {
+    pub user: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPropertyField {
+    /// The property group's name, registered if new.
+    pub group: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub field_type: String,
+    #[serde(default)]
+    pub target_type: String,
+    #[serde(default)]
+    pub target_id: String,
+}
+
+/// What a seeded plugin answers to inter-plugin HTTP requests.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPeerAnswer {
+    #[serde(default = "http_ok")]
+    pub status: i32,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: String,
+}
+
+fn http_ok() -> i32 {
+    200
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,6 +221,7 @@ pub struct SeedPlugin {
     pub description: String,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
+    pub http: Option<SeedPeerAnswer>,
 }
 
 fn enabled_by_default() -> bool {
@@ -271,6 +361,10 @@ impl World {
         }
         builder.emoji(&seed.emoji)?;
         builder.preferences(&seed.preferences)?;
+        builder.groups(&seed.groups)?;
+        builder.sidebar_categories(&seed.sidebar_categories)?;
+        builder.access_tokens(&seed.access_tokens)?;
+        builder.property_fields(&seed.property_fields)?;
         for (key, value) in &seed.kv {
             world.kv.insert(
                 key.clone(),
@@ -328,6 +422,7 @@ impl Builder<'_> {
             version: String::new(),
             description: String::new(),
             enabled: true,
+            http: None,
         };
         for plugin in std::iter::once(&under_test).chain(plugins) {
             let manifest = pb::Manifest {
@@ -341,6 +436,16 @@ impl Builder<'_> {
                 manifest,
                 enabled: plugin.enabled,
             };
+            if let Some(http) = &plugin.http {
+                self.world.peer_answers.insert(
+                    plugin.id.clone(),
+                    PeerAnswer {
+                        status_code: http.status,
+                        headers: http.headers.clone(),
+                        body: http.body.clone().into_bytes(),
+                    },
+                );
+            }
             if self
                 .world
                 .plugins
@@ -581,6 +686,9 @@ impl Builder<'_> {
         for seed in emoji {
             let creator_id = self.user_id(&seed.creator, &format!("emoji `{}`", seed.name))?;
             let id = seeded_id('e', &seed.name);
+            self.world
+                .emoji_images
+                .insert(id.clone(), DEFAULT_IMAGE.to_vec());
             self.world.emoji.insert(
                 id.clone(),
                 pb::Emoji {
@@ -607,6 +715,131 @@ impl Builder<'_> {
                 ),
                 preference.value.clone(),
             );
+        }
+        Ok(())
+    }
+
+    fn channel_id(&self, name: &str, what: &str) -> Result<String, SeedError> {
+        let id = seeded_id('c', name);
+        if self.world.channels.contains_key(&id) {
+            Ok(id)
+        } else {
+            Err(self.invalid(format!("{what} names channel `{name}`, which the seed does not define (expected `team/channel`)")))
+        }
+    }
+
+    fn team_id(&self, name: &str, what: &str) -> Result<String, SeedError> {
+        self.world
+            .team_by_name(name)
+            .map(|team| team.id.clone())
+            .ok_or_else(|| {
+                self.invalid(format!(
+                    "{what} names team `{name}`, which the seed does not define"
+                ))
+            })
+    }
+
+    /// Groups through the same code as the plugin's calls, so seeded ones
+    /// are checked the same way.
+    fn groups(&mut self, groups: &[SeedGroup]) -> Result<(), SeedError> {
+        for seed in groups {
+            let what = format!("group `{}`", seed.name);
+            let id = seeded_id('g', &seed.name);
+            let now = self.world.now_millis();
+            let group = pb::Group {
+                id: id.clone(),
+                name: seed.name.clone(),
+                display_name: seed
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| seed.name.clone()),
+                description: seed.description.clone(),
+                source: seed.source.clone().unwrap_or_else(|| "custom".to_owned()),
+                remote_id: seed.remote_id.clone(),
+                create_at: now,
+                update_at: now,
+                delete_at: 0,
+                allow_reference: true,
+            };
+            self.world.groups.insert(id.clone(), group);
+            for member in &seed.members {
+                let user_id = self.user_id(member, &what)?;
+                crate::handlers::seed_group_member(self.world, &id, &user_id)
+                    .map_err(|err| self.invalid(format!("{what}: {}", err.message)))?;
+            }
+            let teams = seed
+                .teams
+                .iter()
+                .map(|name| Ok((self.team_id(name, &what)?, "Team")));
+            let channels = seed
+                .channels
+                .iter()
+                .map(|name| Ok((self.channel_id(name, &what)?, "Channel")));
+            let links = teams
+                .chain(channels)
+                .collect::<Result<Vec<_>, SeedError>>()?;
+            for (syncable_id, kind) in links {
+                crate::handlers::seed_group_syncable(self.world, &id, &syncable_id, kind)
+                    .map_err(|err| self.invalid(format!("{what}: {}", err.message)))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn sidebar_categories(&mut self, categories: &[SeedSidebarCategory]) -> Result<(), SeedError> {
+        for seed in categories {
+            let what = format!("sidebar category `{}`", seed.name);
+            let user_id = self.user_id(&seed.user, &what)?;
+            let team_id = self.team_id(&seed.team, &what)?;
+            let channel_ids = seed
+                .channels
+                .iter()
+                .map(|name| self.channel_id(name, &what))
+                .collect::<Result<Vec<_>, _>>()?;
+            crate::handlers::seed_sidebar_category(
+                self.world,
+                &user_id,
+                &team_id,
+                &seed.name,
+                channel_ids,
+            )
+            .map_err(|err| self.invalid(format!("{what}: {}", err.message)))?;
+        }
+        Ok(())
+    }
+
+    fn access_tokens(&mut self, tokens: &[SeedAccessToken]) -> Result<(), SeedError> {
+        for (n, seed) in tokens.iter().enumerate() {
+            let user_id = self.user_id(&seed.user, "an access token")?;
+            let id = seeded_id('k', &format!("{}{n}", seed.user));
+            let token = pb::UserAccessToken {
+                id: id.clone(),
+                token: seeded_id('x', &format!("{}{n}", seed.user)),
+                user_id,
+                description: seed.description.clone(),
+                is_active: true,
+            };
+            self.world.access_tokens.insert(id, token);
+        }
+        Ok(())
+    }
+
+    fn property_fields(&mut self, fields: &[SeedPropertyField]) -> Result<(), SeedError> {
+        for seed in fields {
+            crate::handlers::seed_property_field(
+                self.world,
+                &seed.group,
+                pb::PropertyField {
+                    name: seed.name.clone(),
+                    r#type: seed.field_type.clone(),
+                    target_type: seed.target_type.clone(),
+                    target_id: seed.target_id.clone(),
+                    ..Default::default()
+                },
+            )
+            .map_err(|err| {
+                self.invalid(format!("property field `{}`: {}", seed.name, err.message))
+            })?;
         }
         Ok(())
     }
@@ -691,5 +924,59 @@ mod tests {
         assert!(err.contains("not valid team roles"), "{err}");
         let err = invalid(r#"{"users": [{"name": "a", "status": "busy"}]}"#);
         assert!(err.contains("status `busy`"), "{err}");
+    }
+
+    #[test]
+    fn groups_sidebars_tokens_property_fields_and_peers_are_seeded() {
+        let mut seed = World::default_seed();
+        let extra: Seed = World::parse_seed(
+            "extra",
+            r#"{
+                "groups": [{"name": "devs", "members": ["alice"], "channels": ["acme/off-topic"]}],
+                "sidebar_categories": [{"user": "alice", "team": "acme", "name": "Work", "channels": ["acme/off-topic"]}],
+                "access_tokens": [{"user": "bob", "description": "ci"}],
+                "property_fields": [{"group": "cpa", "name": "Department", "type": "text"}],
+                "plugins": [{"id": "com.example.peer", "http": {"body": "pong"}}]
+            }"#,
+        )
+        .unwrap();
+        seed.groups = extra.groups;
+        seed.sidebar_categories = extra.sidebar_categories;
+        seed.access_tokens = extra.access_tokens;
+        seed.property_fields = extra.property_fields;
+        seed.plugins.extend(extra.plugins);
+        let world = World::from_seed(&seed, "p", "/p", "extra").unwrap();
+        let devs = seeded_id('g', "devs");
+        assert_eq!(world.groups[&devs].source, "custom");
+        let linked: Vec<&str> = world
+            .group_syncables
+            .keys()
+            .map(|(_, id, kind)| kind.as_str().max(id))
+            .collect();
+        assert_eq!(linked.len(), 2, "the channel and its team: {linked:?}");
+        let sidebar = &world.sidebar_categories[&(
+            "ualice00000000000000000000".to_owned(),
+            "tacme000000000000000000000".to_owned(),
+        )];
+        assert_eq!(sidebar[0].display_name, "Work");
+        assert_eq!(
+            world.access_tokens.values().next().unwrap().user_id,
+            "ubob0000000000000000000000"
+        );
+        assert_eq!(
+            world.property_fields.values().next().unwrap().name,
+            "Department"
+        );
+        assert_eq!(world.peer_answers["com.example.peer"].body, b"pong");
+
+        let bad = World::parse_seed(
+            "bad",
+            r#"{"groups": [{"name": "g", "channels": ["nowhere"]}]}"#,
+        )
+        .unwrap();
+        let err = World::from_seed(&bad, "p", "/p", "bad")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("group `g` names channel `nowhere`"), "{err}");
     }
 }
