@@ -3,6 +3,7 @@
 //! Requests are written in the proto3 JSON mapping, so a suite reads like
 //! the wire. See `suites/README.md` for the format.
 
+mod file;
 mod known_failing;
 mod load;
 mod model;
