@@ -1,25 +1,31 @@
-//! Reading suite files, with errors that point at `file:line:column`.
+//! Reading suite files into the model, with errors that point at
+//! `file:line:column`.
 //!
-//! Steps are kept as raw JSON slices of the file on a first pass and parsed
-//! one by one on a second, because a hook request can only be checked once
-//! the step's hook is known. Since each slice still points into the file's
+//! The text is read as the file types of `super::file`, whose cases, steps,
+//! stubs, hook requests and stub responses are kept as slices of the text
+//! on a first pass and parsed one by one on a second: a step's position is
+//! part of the model, and a hook request can only be checked once the
+//! step's hook is known. Since each slice still points into the file's
 //! text, every error, however deep, is reported at its real position.
+//! What one field cannot check alone (a step does one thing, names are
+//! unique, requests encode) is checked here.
 
 use std::{
     collections::HashSet,
     fmt::Display,
     path::{Path, PathBuf},
-    time::Duration,
 };
 
-use serde::{Deserialize, Deserializer, de::Error as _};
+use serde::Deserialize;
 use serde_json::value::RawValue;
-use tonic::Code;
 
+use super::file::{
+    CaseFile, Deferred, ExpectFile, HttpFile, SnapshotName, StepFile, StubFile, SuiteFile,
+    UnaryHookName,
+};
 use super::model::{
-    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpExpect,
-    HttpStep, Location, Origin, OutcomeExpect, OutputExpect, Redaction, Selector, StatusExpect,
-    Step, Stub, StubAnswer, Suite, TextMatch,
+    Action, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpExpect, HttpStep,
+    Location, Origin, OutputExpect, Redaction, Selector, Step, Stub, StubAnswer, Suite,
 };
 use super::refs;
 use crate::{
@@ -80,456 +86,21 @@ fn collect_json_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<(
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSuite<'a> {
-    name: String,
-    #[serde(default)]
-    description: String,
-    world: Option<PathBuf>,
-    #[serde(default)]
-    activation: Activation,
-    #[serde(default)]
-    redactions: std::collections::BTreeMap<String, String>,
-    #[serde(borrow, default)]
-    stubs: Vec<&'a RawValue>,
-    #[serde(borrow)]
-    cases: Vec<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCase<'a> {
-    name: String,
-    #[serde(borrow, default)]
-    stubs: Vec<&'a RawValue>,
-    #[serde(borrow)]
-    steps: Vec<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStub<'a> {
-    method: ApiMethodName,
-    request: Option<serde_json::Value>,
-    #[serde(borrow)]
-    respond: Option<&'a RawValue>,
-    app_error: Option<RawAppError>,
-    status: Option<RawStatusAnswer>,
-    delay: Option<DurationText>,
-    times: Option<usize>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAppError {
-    status_code: u16,
-    id: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    detailed_error: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStatusAnswer {
-    code: StatusName,
-    #[serde(default)]
-    message: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStep<'a> {
-    hook: Option<UnaryHookName>,
-    #[serde(borrow)]
-    request: Option<&'a RawValue>,
-    expect: Option<RawExpect>,
-    deadline: Option<DurationText>,
-    snapshot: Option<SnapshotName>,
-    handshake: Option<Empty>,
-    health: Option<Empty>,
-    implemented: Option<RawImplemented>,
-    shutdown: Option<RawShutdown>,
-    output: Option<RawOutput>,
-    http: Option<RawHttp>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Empty {}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawImplemented {
-    #[serde(default)]
-    includes: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawShutdown {
-    grace: Option<DurationText>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHttp {
-    #[serde(default = "get")]
-    method: String,
-    path: String,
-    query: Option<String>,
-    #[serde(default)]
-    headers: std::collections::BTreeMap<String, OneOrMany>,
-    body: Option<String>,
-    body_base64: Option<String>,
-    body_json: Option<serde_json::Value>,
-    body_size: Option<u64>,
-    cancel_after: Option<u64>,
-    deadline: Option<DurationText>,
-    #[serde(default)]
-    expect: RawHttpExpect,
-}
-
-fn get() -> String {
-    "GET".to_owned()
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawHttpExpect {
-    status: Option<HttpStatusField>,
-    answered: Option<bool>,
-    request_complete: Option<bool>,
-    #[serde(default)]
-    headers: std::collections::BTreeMap<String, OneOrMany>,
-    body: Option<String>,
-    body_contains: Option<String>,
-    body_json: Option<serde_json::Value>,
-    body_size: Option<u64>,
-    body_sha256: Option<String>,
-    messages: Option<usize>,
-    flushes: Option<usize>,
-    early: Option<bool>,
-}
-
-/// A header value, or several.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            OneOrMany::One(value) => vec![value],
-            OneOrMany::Many(values) => values,
-        }
-    }
-}
-
-/// `200`, or a class such as `"4xx"`.
-struct HttpStatusField(StatusExpect);
-
-impl<'de> Deserialize<'de> for HttpStatusField {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let expected = "an HTTP status (100 to 999) or a class like \"4xx\"";
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::Number(number) => number
-                .as_u64()
-                .filter(|status| (100..=999).contains(status))
-                .map(|status| HttpStatusField(StatusExpect::Exact(status as u16)))
-                .ok_or_else(|| D::Error::custom(format!("expected {expected}, found {number}"))),
-            serde_json::Value::String(class) => {
-                let digit = class
-                    .strip_suffix("xx")
-                    .and_then(|d| d.parse::<u16>().ok())
-                    .filter(|d| (1..=9).contains(d));
-                digit
-                    .map(|digit| HttpStatusField(StatusExpect::Class(digit)))
-                    .ok_or_else(|| {
-                        D::Error::custom(format!("expected {expected}, found {class:?}"))
-                    })
-            }
-            other => Err(D::Error::custom(format!(
-                "expected {expected}, found {other}"
-            ))),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOutput {
-    stream: Option<StreamName>,
-    #[serde(default)]
-    contains: Vec<LinePattern>,
-    #[serde(default)]
-    absent: Vec<LinePattern>,
-}
-
-struct StreamName(crate::launch::Stream);
-
-impl<'de> Deserialize<'de> for StreamName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match String::deserialize(deserializer)?.as_str() {
-            "stdout" => Ok(StreamName(crate::launch::Stream::Stdout)),
-            "stderr" => Ok(StreamName(crate::launch::Stream::Stderr)),
-            other => Err(D::Error::custom(format!(
-                "unknown stream {other:?}, expected \"stdout\" or \"stderr\""
-            ))),
-        }
-    }
-}
-
-/// A line of output: a string it contains, or `{"matches": REGEX}`.
-struct LinePattern(TextMatch);
-
-impl<'de> Deserialize<'de> for LinePattern {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::String(part) => Ok(LinePattern(TextMatch::Contains(part))),
-            object @ serde_json::Value::Object(_) => {
-                let pattern = object
-                    .get("matches")
-                    .and_then(serde_json::Value::as_str)
-                    .filter(|_| object.as_object().is_some_and(|o| o.len() == 1))
-                    .ok_or_else(|| {
-                        D::Error::custom(format!(
-                            "expected a text or {{\"matches\": REGEX}}, found {object}"
-                        ))
-                    })?;
-                regex::Regex::new(pattern)
-                    .map(|regex| LinePattern(TextMatch::Regex(regex)))
-                    .map_err(|err| D::Error::custom(format!("invalid regex {pattern:?}: {err}")))
-            }
-            other => Err(D::Error::custom(format!(
-                "expected a text or {{\"matches\": REGEX}}, found {other}"
-            ))),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExpect {
-    status: Option<StatusName>,
-    #[serde(default)]
-    error: ErrorField,
-    response: Option<serde_json::Value>,
-    outcome: Option<OutcomeField>,
-    #[serde(default)]
-    api_calls: Vec<RawCall>,
-    #[serde(default)]
-    api_calls_in_order: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCall {
-    method: ApiMethodName,
-    request: Option<serde_json::Value>,
-    count: Option<usize>,
-}
-
-/// `"error"`: absent or `null` (no AppError), `"any"`, or an object to match.
-#[derive(Default)]
-struct ErrorField(ErrorExpect);
-
-impl<'de> Deserialize<'de> for ErrorField {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::Null => Ok(ErrorField(ErrorExpect::Absent)),
-            serde_json::Value::String(text) if text == "any" => Ok(ErrorField(ErrorExpect::Any)),
-            object @ serde_json::Value::Object(_) => Ok(ErrorField(ErrorExpect::Matches(object))),
-            other => Err(D::Error::custom(format!(
-                "expected null (no AppError), \"any\", or an object of AppError fields to match, found {other}"
-            ))),
-        }
-    }
-}
-
-/// `"outcome"`: `"allow"`, `"dismiss"`, `"succeed"`, or one of
-/// `{"reject": ...}`, `{"modify": {...}}`, `{"respond": {...}}`, `{"fail": {...}}`.
-struct OutcomeField(OutcomeExpect);
-
-impl<'de> Deserialize<'de> for OutcomeField {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde_json::Value;
-        let expected = "expected \"allow\", \"dismiss\", \"succeed\", or an object with one key: reject, modify, respond or fail";
-        let value = Value::deserialize(deserializer)?;
-        let outcome = match value {
-            Value::String(kind) => match kind.as_str() {
-                "allow" => OutcomeExpect::Allow,
-                "dismiss" => OutcomeExpect::Dismiss,
-                "succeed" => OutcomeExpect::Succeed,
-                other => {
-                    return Err(D::Error::custom(format!(
-                        "unknown outcome {other:?}; {expected}"
-                    )));
-                }
-            },
-            Value::Object(map) if map.len() == 1 => {
-                let (kind, detail) = map.into_iter().next().expect("one entry");
-                match (kind.as_str(), detail) {
-                    ("reject", detail) => {
-                        OutcomeExpect::Reject(text_match(detail).map_err(D::Error::custom)?)
-                    }
-                    ("modify", detail @ Value::Object(_)) => OutcomeExpect::Modify(detail),
-                    ("respond", detail @ Value::Object(_)) => OutcomeExpect::Respond(detail),
-                    ("fail", detail @ Value::Object(_)) => OutcomeExpect::Fail(detail),
-                    ("modify" | "respond" | "fail", other) => {
-                        return Err(D::Error::custom(format!(
-                            "`{kind}` takes an object of fields to match, found {other}"
-                        )));
-                    }
-                    (other, _) => {
-                        return Err(D::Error::custom(format!(
-                            "unknown outcome `{other}`; {expected}"
-                        )));
-                    }
-                }
-            }
-            other => return Err(D::Error::custom(format!("{expected}; found {other}"))),
-        };
-        Ok(OutcomeField(outcome))
-    }
-}
-
-/// A rejection reason: a string (exact), `{"contains": ...}`,
-/// `{"matches": REGEX}`, or `{}` (any reason).
-fn text_match(value: serde_json::Value) -> Result<TextMatch, String> {
-    use serde_json::Value;
-    match value {
-        Value::String(text) => Ok(TextMatch::Exact(text)),
-        Value::Object(map) if map.is_empty() => Ok(TextMatch::Any),
-        Value::Object(map) if map.len() == 1 => match map.into_iter().next().expect("one entry") {
-            (key, Value::String(text)) if key == "contains" => Ok(TextMatch::Contains(text)),
-            (key, Value::String(pattern)) if key == "matches" => regex::Regex::new(&pattern)
-                .map(TextMatch::Regex)
-                .map_err(|err| format!("invalid regex {pattern:?}: {err}")),
-            (key, value) => Err(format!(
-                "expected {{\"contains\": TEXT}} or {{\"matches\": REGEX}}, found {{{key:?}: {value}}}"
-            )),
-        },
-        other => Err(format!(
-            "a reason is a string (exact), {{\"contains\": TEXT}}, {{\"matches\": REGEX}} or {{}} (any), found {other}"
-        )),
-    }
-}
-
-/// A PluginAPI method, checked while parsing.
-struct ApiMethodName(String);
-
-impl<'de> Deserialize<'de> for ApiMethodName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        if wire::is_api_method(&name) {
-            return Ok(ApiMethodName(name));
-        }
-        let hint = wire::closest_api_method(&name)
-            .map(|close| format!(", did you mean `{close}`?"))
-            .unwrap_or_default();
-        Err(D::Error::custom(format!(
-            "unknown PluginAPI method `{name}`{hint}"
-        )))
-    }
-}
-
-/// `"snapshot"`: `true` (named after the step's position) or a name.
-enum SnapshotName {
-    Positional,
-    Named(String),
-}
-
-impl<'de> Deserialize<'de> for SnapshotName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::Bool(true) => Ok(SnapshotName::Positional),
-            serde_json::Value::String(name) if valid_file_part(&name) => {
-                Ok(SnapshotName::Named(name))
-            }
-            other => Err(D::Error::custom(format!(
-                "expected true or a snapshot name (letters, digits, `-`, `_`, `.`), found {other}"
-            ))),
-        }
-    }
-}
-
-fn valid_file_part(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-}
-
-/// A unary hook of the protocol, checked while parsing so that the error
-/// points at the name.
-struct UnaryHookName(String);
-
-impl<'de> Deserialize<'de> for UnaryHookName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        let method = mm_plugin_proto::hooks_service()
-            .methods()
-            .find(|m| m.name() == name);
-        match method {
-            Some(method) if method.is_client_streaming() || method.is_server_streaming() => {
-                Err(D::Error::custom(format!(
-                    "{name} is a streaming hook and cannot be called as a unary step"
-                )))
-            }
-            Some(_) => Ok(UnaryHookName(name)),
-            None => {
-                let hint = hooks::closest_hook(&name)
-                    .map(|close| format!(", did you mean `{close}`?"))
-                    .unwrap_or_else(|| "; hook names are the PluginHooks RPC names (OnActivate, MessageWillBePosted, ...)".to_owned());
-                Err(D::Error::custom(format!("unknown hook `{name}`{hint}")))
-            }
-        }
-    }
-}
-
-struct StatusName(Code);
-
-impl<'de> Deserialize<'de> for StatusName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        wire::code_from_name(&name).map(StatusName).ok_or_else(|| {
-            D::Error::custom(format!(
-                "unknown gRPC status `{name}`, expected one of {}",
-                wire::code_names().collect::<Vec<_>>().join(", ")
-            ))
-        })
-    }
-}
-
-struct DurationText(Duration);
-
-impl<'de> Deserialize<'de> for DurationText {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        humantime::parse_duration(&text)
-            .map(DurationText)
-            .map_err(|err| {
-                D::Error::custom(format!(
-                    "invalid duration {text:?} ({err}), expected e.g. \"500ms\" or \"5s\""
-                ))
-            })
-    }
-}
-
 /// The text of one suite file, for turning offsets into positions.
 struct Source<'t> {
     origin: Origin,
     text: &'t str,
 }
 
-impl Source<'_> {
+/// The text of a part of a file read by [`Source::parse`].
+fn text_of<'t, T>(part: &Deferred<'t, T>) -> &'t RawValue {
+    match part {
+        Deferred::Text(raw) => raw,
+        Deferred::Value(_) => unreachable!("reading a file gives every deferred part as its text"),
+    }
+}
+
+impl<'t> Source<'t> {
     /// Position of the first character of `raw`, a slice of this text.
     fn start_of(&self, raw: &RawValue) -> Location {
         let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
@@ -596,22 +167,33 @@ impl Source<'_> {
             )
         })
     }
+
+    /// Parses a deferred part of this file, returning it with its position.
+    fn parse_part<T: Deserialize<'t>>(
+        &self,
+        part: &Deferred<'t, T>,
+        prefix: &str,
+    ) -> Result<(T, Location), SuiteError> {
+        let raw = text_of(part);
+        let parsed = self.parse(raw.get(), Some(raw), prefix)?;
+        Ok((parsed, self.start_of(raw)))
+    }
 }
 
 /// Parses one suite from its text.
 pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
     let source = Source { origin, text };
-    let raw: RawSuite = source.parse(text, None, "")?;
-    if raw.name.is_empty() || raw.name.contains('/') {
+    let file: SuiteFile = source.parse(text, None, "")?;
+    if file.name.is_empty() || file.name.contains('/') {
         return Err(source.invalid(
             source.location(1, 1),
             format!(
                 "name: {:?} is not a valid suite name; expected a non-empty name without `/`",
-                raw.name
+                file.name
             ),
         ));
     }
-    let redactions = raw
+    let redactions = file
         .redactions
         .into_iter()
         .map(|(selector, replacement)| {
@@ -623,17 +205,16 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
                 .map_err(|err| source.invalid(source.location(1, 1), format!("redactions: {err}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let suite_stubs = parse_stubs(&source, &raw.stubs, "stubs")?;
-    let world = raw.world.map(|world| match &source.origin {
+    let suite_stubs = parse_stubs(&source, &file.stubs, "stubs")?;
+    let world = file.world.map(|world| match &source.origin {
         Origin::File(path) => path.parent().unwrap_or(Path::new(".")).join(world),
         Origin::Builtin(_) => world,
     });
     let mut names = HashSet::new();
-    let mut cases = Vec::with_capacity(raw.cases.len());
-    for (case_index, case_raw) in raw.cases.iter().enumerate() {
+    let mut cases = Vec::with_capacity(file.cases.len());
+    for (case_index, part) in file.cases.iter().enumerate() {
         let prefix = format!("cases[{case_index}]");
-        let case: RawCase = source.parse(case_raw.get(), Some(case_raw), &prefix)?;
-        let location = source.start_of(case_raw);
+        let (case, location): (CaseFile, _) = source.parse_part(part, &prefix)?;
         if case.name.is_empty() || case.name.contains('/') {
             return Err(source.invalid(location, format!("{prefix}.name: {:?} is not a valid case name; expected a non-empty name without `/`", case.name)));
         }
@@ -650,10 +231,10 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
             .steps
             .iter()
             .enumerate()
-            .map(|(step_index, step_raw)| {
+            .map(|(step_index, part)| {
                 parse_step(
                     &source,
-                    step_raw,
+                    part,
                     &format!("{prefix}.steps[{step_index}]"),
                     step_index,
                 )
@@ -668,31 +249,35 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
         });
     }
     Ok(Suite {
-        name: raw.name,
-        description: raw.description,
+        name: file.name,
+        description: file.description,
         origin: source.origin.clone(),
         world,
-        activation: raw.activation,
+        activation: file.activation,
         redactions,
         stubs: suite_stubs,
         cases,
     })
 }
 
-fn parse_stubs(
-    source: &Source<'_>,
-    raws: &[&RawValue],
+fn parse_stubs<'t>(
+    source: &Source<'t>,
+    parts: &[Deferred<'t, StubFile<'t>>],
     prefix: &str,
 ) -> Result<Vec<Stub>, SuiteError> {
-    raws.iter()
+    parts
+        .iter()
         .enumerate()
-        .map(|(index, raw)| parse_stub(source, raw, &format!("{prefix}[{index}]")))
+        .map(|(index, part)| parse_stub(source, part, &format!("{prefix}[{index}]")))
         .collect()
 }
 
-fn parse_stub(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Stub, SuiteError> {
-    let stub: RawStub = source.parse(raw.get(), Some(raw), prefix)?;
-    let location = source.start_of(raw);
+fn parse_stub<'t>(
+    source: &Source<'t>,
+    part: &Deferred<'t, StubFile<'t>>,
+    prefix: &str,
+) -> Result<Stub, SuiteError> {
+    let (stub, location) = source.parse_part(part, prefix)?;
     let method = stub.method.0;
     let answers = [
         stub.respond.is_some(),
@@ -711,7 +296,8 @@ fn parse_stub(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Stub,
             format!("{prefix}: a stub needs respond, app_error, status, or at least a delay"),
         ));
     }
-    let answer = if let Some(respond) = stub.respond {
+    let answer = if let Some(respond) = &stub.respond {
+        let respond = text_of(respond);
         let descriptor = mm_plugin_proto::api_service()
             .methods()
             .find(|m| m.name() == method)
@@ -747,14 +333,13 @@ fn parse_stub(source: &Source<'_>, raw: &RawValue, prefix: &str) -> Result<Stub,
     })
 }
 
-fn parse_step(
-    source: &Source<'_>,
-    raw: &RawValue,
+fn parse_step<'t>(
+    source: &Source<'t>,
+    part: &Deferred<'t, StepFile<'t>>,
     prefix: &str,
     index: usize,
 ) -> Result<Step, SuiteError> {
-    let step: RawStep = source.parse(raw.get(), Some(raw), prefix)?;
-    let location = source.start_of(raw);
+    let (step, location) = source.parse_part(part, prefix)?;
     let actions = [
         step.hook.is_some().then_some("hook"),
         step.handshake.is_some().then_some("handshake"),
@@ -799,7 +384,7 @@ fn parse_step(
             hook,
             request: step.request,
             expect: step.expect,
-            deadline: step.deadline,
+            deadline: step.deadline.map(|d| d.0),
             snapshot,
         };
         Action::Hook(Box::new(hook_step(source, parts, prefix, &location)?))
@@ -839,7 +424,7 @@ fn parse_step(
     Ok(Step { action, location })
 }
 
-fn http_step(raw: RawHttp) -> Result<HttpStep, String> {
+fn http_step(raw: HttpFile) -> Result<HttpStep, String> {
     use base64::Engine;
     if !raw.path.starts_with('/') {
         return Err(format!(
@@ -914,17 +499,17 @@ fn http_step(raw: RawHttp) -> Result<HttpStep, String> {
     })
 }
 
-struct HookParts<'a> {
+struct HookParts<'t> {
     hook: String,
-    request: Option<&'a RawValue>,
-    expect: Option<RawExpect>,
-    deadline: Option<DurationText>,
+    request: Option<Deferred<'t, serde_json::Value>>,
+    expect: Option<ExpectFile>,
+    deadline: Option<std::time::Duration>,
     snapshot: Option<String>,
 }
 
-fn hook_step(
-    source: &Source<'_>,
-    parts: HookParts<'_>,
+fn hook_step<'t>(
+    source: &Source<'t>,
+    parts: HookParts<'t>,
     prefix: &str,
     location: &Location,
 ) -> Result<HookStep, SuiteError> {
@@ -941,7 +526,8 @@ fn hook_step(
         .expect("the hook name was validated while parsing");
     let (bytes, request_json) = match request {
         None => (bytes::Bytes::new(), serde_json::json!({})),
-        Some(raw) => {
+        Some(part) => {
+            let raw = text_of(&part);
             let json: serde_json::Value =
                 serde_json::from_str(raw.get()).expect("the request parsed as JSON already");
             let bytes = if refs::has_refs(&json) {
@@ -1030,14 +616,17 @@ fn hook_step(
         request: bytes,
         request_json,
         expect,
-        deadline: deadline.map(|d| d.0),
+        deadline,
         snapshot,
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::suite::Activation;
 
     fn parse_text(text: &str) -> Result<Suite, SuiteError> {
         parse(Origin::File("s.json".into()), text)

@@ -2,7 +2,13 @@
 //! with their requests and expectations, health and lifecycle checks).
 //! Requests are written in the proto3 JSON mapping, so a suite reads like
 //! the wire. The README's "Suites" section documents the format.
+//!
+//! The format itself is [`file`](mod@file): types that both read and
+//! write a suite file. [`parse`] reads text into them and builds the model
+//! ([`Suite`]: validated, requests encoded, steps positioned);
+//! [`write`](mod@write) turns the model back into them and prints them.
 
+pub mod file;
 mod known_failing;
 mod load;
 mod model;

@@ -54,12 +54,18 @@ impl fmt::Display for Origin {
 
 /// Whether the runner activates and deactivates the plugin around the cases
 /// (as the server does), or leaves that to the suite's own steps.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     #[default]
     Auto,
     Manual,
+}
+
+impl Activation {
+    pub fn is_auto(&self) -> bool {
+        *self == Activation::Auto
+    }
 }
 
 #[derive(Debug, Clone)]

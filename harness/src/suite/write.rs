@@ -2,122 +2,37 @@
 //! by the harness itself (shrunk fuzz failures) are files a person can read,
 //! edit and replay with `harness run --suite`.
 //!
-//! The writer is the loader's inverse: what [`to_json`] writes, `parse`
-//! reads back into the same suite. Values left at their defaults are left
-//! out, so a written case is as short as one written by hand.
+//! The writer is the loader's inverse by construction: it turns the model
+//! into the file types of `super::file`, the very types the loader reads,
+//! and serializes them; what [`to_json`] writes, `parse` reads back into
+//! the same suite. The key order, the defaults left out and the one form
+//! written where several are read are the file types' (see there); the
+//! output is the same bytes for the same suite.
 
 use std::{
     io,
     path::{Path, PathBuf},
-    time::Duration,
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
-use serde::{Serialize, Serializer, ser::SerializeMap};
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::model::{
-    Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpStep,
-    Origin, OutcomeExpect, OutputExpect, StatusExpect, Step, Stub, StubAnswer, Suite, TextMatch,
+use super::file::{
+    ApiMethodName, AppErrorFile, CallFile, CaseFile, Deferred, DurationText, Empty, ErrorField,
+    ExpectFile, HttpExpectFile, HttpFile, HttpStatusField, ImplementedFile, LinePattern, OneOrMany,
+    OutcomeField, OutputFile, ShutdownFile, SnapshotName, StatusAnswerFile, StatusName, StepFile,
+    StreamName, StubFile, SuiteFile, UnaryHookName,
 };
-use crate::{launch::Stream, wire};
-
-/// JSON whose objects keep their keys in the order written (serde_json's
-/// own map sorts them), so a file reads name, description, ..., cases, and
-/// each step hook, request, expect, as people write them.
-enum Json {
-    Value(Value),
-    Object(Object),
-    Array(Vec<Json>),
-}
-
-#[derive(Default)]
-struct Object(Vec<(&'static str, Json)>);
-
-impl Object {
-    fn put(&mut self, key: &'static str, value: impl Into<Json>) {
-        self.0.push((key, value.into()));
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl From<Value> for Json {
-    fn from(value: Value) -> Json {
-        Json::Value(value)
-    }
-}
-
-impl From<Object> for Json {
-    fn from(object: Object) -> Json {
-        Json::Object(object)
-    }
-}
-
-impl From<Vec<Json>> for Json {
-    fn from(items: Vec<Json>) -> Json {
-        Json::Array(items)
-    }
-}
-
-impl Serialize for Json {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Json::Value(value) => value.serialize(serializer),
-            Json::Array(items) => items.serialize(serializer),
-            Json::Object(Object(entries)) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (key, value) in entries {
-                    map.serialize_entry(key, value)?;
-                }
-                map.end()
-            }
-        }
-    }
-}
+use super::model::{
+    Action, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpStep, Origin, OutputExpect,
+    Step, Stub, StubAnswer, Suite,
+};
 
 /// The suite as a JSON value, in the format `suite::parse` reads.
 pub fn to_value(suite: &Suite) -> Value {
-    serde_json::to_value(Json::Object(suite_json(suite))).expect("JSON values always serialize")
-}
-
-/// A world seed is written relative to the suite's own file when it lies
-/// beside or below it (the loader resolves it against that file), else as
-/// it is.
-fn suite_json(suite: &Suite) -> Object {
-    let mut out = Object::default();
-    out.put("name", json!(suite.name));
-    if !suite.description.is_empty() {
-        out.put("description", json!(suite.description));
-    }
-    if let Some(world) = &suite.world {
-        let world = relative_to_suite(world, &suite.origin);
-        out.put("world", json!(world.display().to_string()));
-    }
-    if suite.activation == Activation::Manual {
-        out.put("activation", json!("manual"));
-    }
-    if !suite.redactions.is_empty() {
-        let redactions: serde_json::Map<String, Value> = suite
-            .redactions
-            .iter()
-            .map(|r| (r.selector.as_str().to_owned(), json!(r.replacement)))
-            .collect();
-        out.put("redactions", Value::Object(redactions));
-    }
-    if !suite.stubs.is_empty() {
-        out.put("stubs", stubs_json(&suite.stubs));
-    }
-    let cases: Vec<Json> = suite
-        .cases
-        .iter()
-        .map(|case| case_json(case).into())
-        .collect();
-    out.put("cases", cases);
-    out
+    json_value(&suite_file(suite))
 }
 
 /// The suite as pretty-printed JSON text, ending in a newline. Invisible
@@ -125,11 +40,24 @@ fn suite_json(suite: &Suite) -> Object {
 /// file shows what its strings hold (a U+202E would otherwise reorder the
 /// line it is on).
 pub fn to_json(suite: &Suite) -> String {
-    let text = serde_json::to_string_pretty(&Json::Object(suite_json(suite)))
-        .expect("JSON values always serialize");
+    let text = serde_json::to_string_pretty(&suite_file(suite)).expect(SERIALIZES);
     let mut text = escape_invisible(&text);
     text.push('\n');
     text
+}
+
+/// An expectation as the `expect` object of a hook step; `{}` for the
+/// default (status OK, no `AppError`).
+pub fn expect_value(expect: &HookExpect) -> Value {
+    json_value(&expect_file(expect))
+}
+
+/// Why serializing a file type cannot fail: every map key is a string and
+/// every path is made text before it is written.
+const SERIALIZES: &str = "suite file types always serialize to JSON";
+
+fn json_value(file: &impl Serialize) -> Value {
+    serde_json::to_value(file).expect(SERIALIZES)
 }
 
 /// `json` (JSON text) with every character that shows nothing, or changes
@@ -175,78 +103,6 @@ pub fn write_file(suite: &Suite, path: &Path) -> io::Result<()> {
     std::fs::write(path, to_json(suite))
 }
 
-fn relative_to_suite(world: &Path, origin: &Origin) -> PathBuf {
-    let Origin::File(file) = origin else {
-        return world.to_owned();
-    };
-    let dir = file.parent().unwrap_or(Path::new(""));
-    match world.strip_prefix(dir) {
-        Ok(relative) if !dir.as_os_str().is_empty() => relative.to_owned(),
-        _ => world.to_owned(),
-    }
-}
-
-fn case_json(case: &Case) -> Object {
-    let mut out = Object::default();
-    out.put("name", json!(case.name));
-    if !case.stubs.is_empty() {
-        out.put("stubs", stubs_json(&case.stubs));
-    }
-    let steps: Vec<Json> = case.steps.iter().map(step_json).collect();
-    out.put("steps", steps);
-    out
-}
-
-fn stubs_json(stubs: &[Stub]) -> Json {
-    Json::Array(stubs.iter().map(|stub| stub_json(stub).into()).collect())
-}
-
-fn stub_json(stub: &Stub) -> Object {
-    let mut out = Object::default();
-    out.put("method", json!(stub.method));
-    if let Some(request) = &stub.request {
-        out.put("request", request.clone());
-    }
-    match &stub.answer {
-        StubAnswer::Respond(bytes) => {
-            let response = mm_plugin_proto::api_service()
-                .methods()
-                .find(|method| method.name() == stub.method)
-                .and_then(|method| message_json(&method.output(), bytes))
-                .unwrap_or_else(|| json!({}));
-            out.put("respond", response);
-        }
-        StubAnswer::AppError(error) => {
-            let mut app_error = Object::default();
-            app_error.put("status_code", json!(error.status_code));
-            app_error.put("id", json!(error.id));
-            if !error.message.is_empty() {
-                app_error.put("message", json!(error.message));
-            }
-            if !error.detailed_error.is_empty() {
-                app_error.put("detailed_error", json!(error.detailed_error));
-            }
-            out.put("app_error", app_error);
-        }
-        StubAnswer::Status(code, message) => {
-            let mut status = Object::default();
-            status.put("code", json!(wire::code_name(*code)));
-            if !message.is_empty() {
-                status.put("message", json!(message));
-            }
-            out.put("status", status);
-        }
-        StubAnswer::World => {}
-    }
-    if let Some(delay) = stub.delay {
-        out.put("delay", json!(duration_text(delay)));
-    }
-    if let Some(times) = stub.times {
-        out.put("times", json!(times));
-    }
-    out
-}
-
 /// Wire bytes of a `descriptor` message as suites write messages: the
 /// proto3 JSON mapping with `.proto` field names, fields at their default
 /// left out (those with presence, such as `optional` ones, kept when set),
@@ -261,254 +117,242 @@ pub fn message_json(descriptor: &MessageDescriptor, bytes: &[u8]) -> Option<Valu
         .ok()
 }
 
-fn step_json(step: &Step) -> Json {
-    let mut out = Object::default();
-    match &step.action {
-        Action::Handshake => out.put("handshake", json!({})),
-        Action::Health => out.put("health", json!({})),
-        Action::Implemented { includes } if includes.is_empty() => {
-            out.put("implemented", json!({}))
-        }
-        Action::Implemented { includes } => out.put("implemented", json!({"includes": includes})),
-        Action::Hook(hook) => return hook_json(hook).into(),
-        Action::Shutdown { grace: None } => out.put("shutdown", json!({})),
-        Action::Shutdown { grace: Some(grace) } => {
-            out.put("shutdown", json!({"grace": duration_text(*grace)}))
-        }
-        Action::Output(output) => out.put("output", output_json(output)),
-        Action::Http(http) => out.put("http", http_json(http)),
+/// A world seed is written relative to the suite's own file when it lies
+/// beside or below it (the loader resolves it against that file), else as
+/// it is.
+fn suite_file(suite: &Suite) -> SuiteFile<'static> {
+    SuiteFile {
+        name: suite.name.clone(),
+        description: suite.description.clone(),
+        world: suite.world.as_ref().map(|world| {
+            let world = relative_to_suite(world, &suite.origin);
+            PathBuf::from(world.display().to_string())
+        }),
+        activation: suite.activation,
+        redactions: suite
+            .redactions
+            .iter()
+            .map(|r| (r.selector.as_str().to_owned(), r.replacement.clone()))
+            .collect(),
+        stubs: stub_files(&suite.stubs),
+        cases: suite
+            .cases
+            .iter()
+            .map(|case| Deferred::Value(case_file(case)))
+            .collect(),
     }
-    out.into()
 }
 
-/// An HTTP step. Headers are written as an object, as the loader reads
-/// them: one entry per name with all its values.
-fn http_json(step: &HttpStep) -> Object {
+fn relative_to_suite(world: &Path, origin: &Origin) -> PathBuf {
+    let Origin::File(file) = origin else {
+        return world.to_owned();
+    };
+    let dir = file.parent().unwrap_or(Path::new(""));
+    match world.strip_prefix(dir) {
+        Ok(relative) if !dir.as_os_str().is_empty() => relative.to_owned(),
+        _ => world.to_owned(),
+    }
+}
+
+fn case_file(case: &Case) -> CaseFile<'static> {
+    CaseFile {
+        name: case.name.clone(),
+        stubs: stub_files(&case.stubs),
+        steps: case
+            .steps
+            .iter()
+            .map(|step| Deferred::Value(step_file(step)))
+            .collect(),
+    }
+}
+
+fn stub_files(stubs: &[Stub]) -> Vec<Deferred<'static, StubFile<'static>>> {
+    stubs
+        .iter()
+        .map(|stub| Deferred::Value(stub_file(stub)))
+        .collect()
+}
+
+fn stub_file(stub: &Stub) -> StubFile<'static> {
+    let mut file = StubFile {
+        method: ApiMethodName(stub.method.clone()),
+        request: stub.request.clone(),
+        respond: None,
+        app_error: None,
+        status: None,
+        delay: stub.delay.map(DurationText),
+        times: stub.times,
+    };
+    match &stub.answer {
+        StubAnswer::Respond(bytes) => {
+            let response = mm_plugin_proto::api_service()
+                .methods()
+                .find(|method| method.name() == stub.method)
+                .and_then(|method| message_json(&method.output(), bytes))
+                .unwrap_or_else(|| json!({}));
+            file.respond = Some(Deferred::Value(response));
+        }
+        StubAnswer::AppError(error) => {
+            file.app_error = Some(AppErrorFile {
+                status_code: error.status_code,
+                id: error.id.clone(),
+                message: error.message.clone(),
+                detailed_error: error.detailed_error.clone(),
+            });
+        }
+        StubAnswer::Status(code, message) => {
+            file.status = Some(StatusAnswerFile {
+                code: StatusName(*code),
+                message: message.clone(),
+            });
+        }
+        StubAnswer::World => {}
+    }
+    file
+}
+
+fn step_file(step: &Step) -> StepFile<'static> {
+    let empty = StepFile::default();
+    match &step.action {
+        Action::Handshake => StepFile {
+            handshake: Some(Empty {}),
+            ..empty
+        },
+        Action::Health => StepFile {
+            health: Some(Empty {}),
+            ..empty
+        },
+        Action::Implemented { includes } => StepFile {
+            implemented: Some(ImplementedFile {
+                includes: includes.clone(),
+            }),
+            ..empty
+        },
+        Action::Hook(hook) => hook_step_file(hook),
+        Action::Shutdown { grace } => StepFile {
+            shutdown: Some(ShutdownFile {
+                grace: grace.map(DurationText),
+            }),
+            ..empty
+        },
+        Action::Output(output) => StepFile {
+            output: Some(output_file(output)),
+            ..empty
+        },
+        Action::Http(http) => StepFile {
+            http: Some(http_file(http)),
+            ..empty
+        },
+    }
+}
+
+fn hook_step_file(step: &HookStep) -> StepFile<'static> {
+    let empty_request = step.request_json.as_object().is_some_and(|r| r.is_empty());
+    let expect = &step.expect;
+    let default_expect = expect.status.is_none()
+        && expect.error == ErrorExpect::Absent
+        && expect.response.is_none()
+        && expect.outcome.is_none()
+        && expect.api_calls.is_empty()
+        && !expect.api_calls_in_order;
+    StepFile {
+        hook: Some(UnaryHookName(step.hook.clone())),
+        request: (!empty_request).then(|| Deferred::Value(step.request_json.clone())),
+        expect: (!default_expect).then(|| expect_file(expect)),
+        deadline: step.deadline.map(DurationText),
+        // Always by name: `true` would name it after the step's position,
+        // which editing the case could change.
+        snapshot: step.snapshot.clone().map(SnapshotName::Named),
+        ..StepFile::default()
+    }
+}
+
+fn expect_file(expect: &HookExpect) -> ExpectFile {
+    ExpectFile {
+        status: expect.status.map(StatusName),
+        error: ErrorField(expect.error.clone()),
+        response: expect.response.clone(),
+        outcome: expect.outcome.clone().map(OutcomeField),
+        api_calls: expect
+            .api_calls
+            .iter()
+            .map(|call| CallFile {
+                method: ApiMethodName(call.method.clone()),
+                request: call.request.clone(),
+                count: call.count,
+            })
+            .collect(),
+        api_calls_in_order: expect.api_calls_in_order,
+    }
+}
+
+/// An HTTP step. A body that is text is written as `body`, any other as
+/// `body_base64`.
+fn http_file(step: &HttpStep) -> HttpFile {
     let (path, query) = step
         .url
         .split_once('?')
         .map_or((step.url.as_str(), None), |(p, q)| (p, Some(q)));
-    let mut out = Object::default();
-    if step.method != "GET" {
-        out.put("method", json!(step.method));
-    }
-    out.put("path", json!(path));
-    if let Some(query) = query.filter(|query| !query.is_empty()) {
-        out.put("query", json!(query));
-    }
-    if !step.headers.is_empty() {
-        out.put("headers", headers_value(&step.headers));
-    }
-    match &step.body {
-        HttpBody::Empty => {}
+    let (body, body_base64, body_size) = match &step.body {
+        HttpBody::Empty => (None, None, None),
         HttpBody::Bytes(bytes) => match std::str::from_utf8(bytes) {
-            Ok(text) => out.put("body", json!(text)),
-            Err(_) => out.put("body_base64", json!(BASE64.encode(bytes))),
+            Ok(text) => (Some(text.to_owned()), None, None),
+            Err(_) => (None, Some(BASE64.encode(bytes)), None),
         },
-        HttpBody::Generated(size) => out.put("body_size", json!(size)),
-    }
-    if let Some(after) = step.cancel_after {
-        out.put("cancel_after", json!(after));
-    }
-    if let Some(deadline) = step.deadline {
-        out.put("deadline", json!(duration_text(deadline)));
-    }
+        HttpBody::Generated(size) => (None, None, Some(*size)),
+    };
     let e = &step.expect;
-    let mut expect = Object::default();
-    if let Some(status) = e.status {
-        let status = match status {
-            StatusExpect::Exact(code) => json!(code),
-            StatusExpect::Class(class) => json!(format!("{class}xx")),
-        };
-        expect.put("status", status);
+    HttpFile {
+        method: step.method.clone(),
+        path: path.to_owned(),
+        query: query.filter(|query| !query.is_empty()).map(str::to_owned),
+        headers: header_files(&step.headers),
+        body,
+        body_base64,
+        body_json: None,
+        body_size,
+        cancel_after: step.cancel_after,
+        deadline: step.deadline.map(DurationText),
+        expect: HttpExpectFile {
+            status: e.status.map(HttpStatusField),
+            answered: e.answered,
+            request_complete: e.request_complete,
+            headers: header_files(&e.headers),
+            body: e.body.clone(),
+            body_contains: e.body_contains.clone(),
+            body_sha256: e.body_sha256.clone(),
+            body_json: e.body_json.clone(),
+            body_size: e.body_size,
+            messages: e.messages,
+            flushes: e.flushes,
+            early: e.early,
+        },
     }
-    let flags = [
-        ("answered", e.answered),
-        ("request_complete", e.request_complete),
-    ];
-    for (key, flag) in flags {
-        if let Some(flag) = flag {
-            expect.put(key, json!(flag));
-        }
-    }
-    if !e.headers.is_empty() {
-        expect.put("headers", headers_value(&e.headers));
-    }
-    let texts = [
-        ("body", &e.body),
-        ("body_contains", &e.body_contains),
-        ("body_sha256", &e.body_sha256),
-    ];
-    for (key, text) in texts {
-        if let Some(text) = text {
-            expect.put(key, json!(text));
-        }
-    }
-    if let Some(partial) = &e.body_json {
-        expect.put("body_json", partial.clone());
-    }
-    if let Some(size) = e.body_size {
-        expect.put("body_size", json!(size));
-    }
-    let counts = [("messages", e.messages), ("flushes", e.flushes)];
-    for (key, count) in counts {
-        if let Some(count) = count {
-            expect.put(key, json!(count));
-        }
-    }
-    if let Some(early) = e.early {
-        expect.put("early", json!(early));
-    }
-    if !expect.is_empty() {
-        out.put("expect", expect);
-    }
-    out
 }
 
-/// Headers as an object of name → values (one value written as a string).
-fn headers_value(headers: &[(String, Vec<String>)]) -> Value {
-    let object: serde_json::Map<String, Value> = headers
+fn header_files(
+    headers: &[(String, Vec<String>)],
+) -> std::collections::BTreeMap<String, OneOrMany> {
+    headers
         .iter()
-        .map(|(name, values)| {
-            let values = match values.as_slice() {
-                [one] => json!(one),
-                many => json!(many),
-            };
-            (name.clone(), values)
-        })
-        .collect();
-    Value::Object(object)
+        .map(|(name, values)| (name.clone(), OneOrMany::from_vec(values.clone())))
+        .collect()
 }
 
-fn hook_json(step: &HookStep) -> Object {
-    let mut out = Object::default();
-    out.put("hook", json!(step.hook));
-    let empty_request = step.request_json.as_object().is_some_and(|r| r.is_empty());
-    if !empty_request {
-        out.put("request", step.request_json.clone());
+fn output_file(output: &OutputExpect) -> OutputFile {
+    let patterns =
+        |patterns: &[super::model::TextMatch]| patterns.iter().cloned().map(LinePattern).collect();
+    OutputFile {
+        stream: output.stream.map(StreamName),
+        contains: patterns(&output.contains),
+        absent: patterns(&output.absent),
     }
-    let expect = expect_json(&step.expect);
-    if !expect.is_empty() {
-        out.put("expect", expect);
-    }
-    if let Some(deadline) = step.deadline {
-        out.put("deadline", json!(duration_text(deadline)));
-    }
-    if let Some(name) = &step.snapshot {
-        // Always by name: `true` would name it after the step's position,
-        // which editing the case could change.
-        out.put("snapshot", json!(name));
-    }
-    out
-}
-
-/// An expectation as the `expect` object of a hook step; `{}` for the
-/// default (status OK, no `AppError`).
-pub fn expect_value(expect: &HookExpect) -> Value {
-    serde_json::to_value(Json::Object(expect_json(expect))).expect("JSON values always serialize")
-}
-
-fn expect_json(expect: &HookExpect) -> Object {
-    let mut out = Object::default();
-    if let Some(status) = expect.status {
-        out.put("status", json!(wire::code_name(status)));
-    }
-    match &expect.error {
-        ErrorExpect::Absent => {}
-        ErrorExpect::Any => out.put("error", json!("any")),
-        ErrorExpect::Matches(partial) => out.put("error", partial.clone()),
-    }
-    if let Some(response) = &expect.response {
-        out.put("response", response.clone());
-    }
-    if let Some(outcome) = &expect.outcome {
-        out.put("outcome", outcome_value(outcome));
-    }
-    if !expect.api_calls.is_empty() {
-        let calls: Vec<Json> = expect
-            .api_calls
-            .iter()
-            .map(|c| call_json(c).into())
-            .collect();
-        out.put("api_calls", calls);
-    }
-    if expect.api_calls_in_order {
-        out.put("api_calls_in_order", json!(true));
-    }
-    out
-}
-
-fn outcome_value(outcome: &OutcomeExpect) -> Value {
-    match outcome {
-        OutcomeExpect::Allow => json!("allow"),
-        OutcomeExpect::Dismiss => json!("dismiss"),
-        OutcomeExpect::Succeed => json!("succeed"),
-        OutcomeExpect::Reject(reason) => json!({"reject": reason_value(reason)}),
-        OutcomeExpect::Modify(partial) => json!({"modify": partial}),
-        OutcomeExpect::Respond(partial) => json!({"respond": partial}),
-        OutcomeExpect::Fail(partial) => json!({"fail": partial}),
-    }
-}
-
-/// A rejection reason: a string is exact, `{}` is any reason.
-fn reason_value(reason: &TextMatch) -> Value {
-    match reason {
-        TextMatch::Any => json!({}),
-        TextMatch::Exact(text) => json!(text),
-        TextMatch::Contains(part) => json!({"contains": part}),
-        TextMatch::Regex(regex) => json!({"matches": regex.as_str()}),
-    }
-}
-
-fn call_json(call: &CallExpect) -> Object {
-    let mut out = Object::default();
-    out.put("method", json!(call.method));
-    if let Some(request) = &call.request {
-        out.put("request", request.clone());
-    }
-    if let Some(count) = call.count {
-        out.put("count", json!(count));
-    }
-    out
-}
-
-fn output_json(output: &OutputExpect) -> Object {
-    let mut out = Object::default();
-    if let Some(stream) = output.stream {
-        let name = match stream {
-            Stream::Stdout => "stdout",
-            Stream::Stderr => "stderr",
-        };
-        out.put("stream", json!(name));
-    }
-    for (key, patterns) in [("contains", &output.contains), ("absent", &output.absent)] {
-        if !patterns.is_empty() {
-            let patterns: Vec<Value> = patterns.iter().map(line_pattern_value).collect();
-            out.put(key, Value::Array(patterns));
-        }
-    }
-    out
-}
-
-/// A line pattern: a string is a text the line contains. The loader only
-/// makes `Contains` and `Regex` here; the others are written as the regex
-/// that means the same.
-fn line_pattern_value(pattern: &TextMatch) -> Value {
-    match pattern {
-        TextMatch::Contains(part) => json!(part),
-        TextMatch::Regex(regex) => json!({"matches": regex.as_str()}),
-        TextMatch::Exact(text) => json!({"matches": format!("^{}$", regex::escape(text))}),
-        TextMatch::Any => json!({"matches": ""}),
-    }
-}
-
-/// A duration in the form the loader reads (`humantime`), exact to the nanosecond.
-fn duration_text(duration: Duration) -> String {
-    humantime::format_duration(duration).to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::suite::parse;
 
@@ -593,5 +437,106 @@ mod tests {
         let suite = parse(Origin::File("/x/s.json".into()), text).unwrap();
         assert_eq!(suite.world.as_deref(), Some(Path::new("/x/worlds/w.json")));
         assert_eq!(to_value(&suite)["world"], "worlds/w.json");
+    }
+
+    /// Every suite directory of the repository: the built-in suites and
+    /// each fixture plugin's.
+    fn repository_suite_dirs() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut dirs = vec![root.join("suites")];
+        let plugins = std::fs::read_dir(root.join("fixtures/plugins")).unwrap();
+        for plugin in plugins {
+            let dir = plugin.unwrap().path().join("suites");
+            if dir.is_dir() {
+                dirs.push(dir);
+            }
+        }
+        dirs.sort();
+        dirs
+    }
+
+    /// The suite with what may differ between two loads of the same
+    /// content cleared: positions (the written file is laid out anew) and
+    /// encoded messages (map fields encode in no fixed order), which
+    /// [`messages`] compares decoded.
+    fn without_positions_and_bytes(suite: &Suite) -> String {
+        let mut suite = suite.clone();
+        let nowhere = super::super::Location {
+            origin: suite.origin.clone(),
+            line: 0,
+            column: 0,
+        };
+        let clear_stubs = |stubs: &mut Vec<Stub>| {
+            for stub in stubs {
+                if let StubAnswer::Respond(bytes) = &mut stub.answer {
+                    *bytes = bytes::Bytes::new();
+                }
+            }
+        };
+        clear_stubs(&mut suite.stubs);
+        for case in &mut suite.cases {
+            case.location = nowhere.clone();
+            clear_stubs(&mut case.stubs);
+            for step in &mut case.steps {
+                step.location = nowhere.clone();
+                if let Action::Hook(hook) = &mut step.action {
+                    hook.request = bytes::Bytes::new();
+                }
+            }
+        }
+        format!("{suite:?}")
+    }
+
+    /// Every hook request and stub response, decoded.
+    fn messages(suite: &Suite) -> Vec<DynamicMessage> {
+        let decode = |descriptor, bytes: &[u8]| DynamicMessage::decode(descriptor, bytes).unwrap();
+        let response_of = |stub: &Stub| match &stub.answer {
+            StubAnswer::Respond(bytes) => {
+                let method = mm_plugin_proto::api_service()
+                    .methods()
+                    .find(|method| method.name() == stub.method)
+                    .unwrap();
+                Some(decode(method.output(), bytes))
+            }
+            _ => None,
+        };
+        let cases = suite.cases.iter();
+        let stubs = suite
+            .stubs
+            .iter()
+            .chain(cases.clone().flat_map(|c| &c.stubs));
+        let requests = cases
+            .flat_map(|case| &case.steps)
+            .filter_map(|step| match &step.action {
+                Action::Hook(hook) => {
+                    let input = crate::wire::message_descriptor(&format!("{}Request", hook.hook));
+                    Some(decode(input.unwrap(), &hook.request))
+                }
+                _ => None,
+            });
+        stubs.filter_map(response_of).chain(requests).collect()
+    }
+
+    #[test]
+    fn every_suite_in_the_repository_round_trips() {
+        let mut checked = 0;
+        for dir in repository_suite_dirs() {
+            for loaded in crate::suite::load_path(&dir).unwrap() {
+                let file = loaded.origin.to_string();
+                let written = to_json(&loaded);
+                let reloaded = parse(loaded.origin.clone(), &written)
+                    .unwrap_or_else(|err| panic!("{file} written does not load: {err}\n{written}"));
+                assert_eq!(
+                    without_positions_and_bytes(&reloaded),
+                    without_positions_and_bytes(&loaded),
+                    "{file}"
+                );
+                assert_eq!(messages(&reloaded), messages(&loaded), "{file}");
+                assert_eq!(to_json(&reloaded), written, "{file} written twice differs");
+                checked += 1;
+            }
+        }
+        // The built-in suites alone are six; fixtures add more.
+        assert!(checked > 6, "only {checked} suite files found");
     }
 }
