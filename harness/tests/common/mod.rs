@@ -50,9 +50,16 @@ pub fn rust_reference() -> &'static Path {
 pub fn python_fixtures() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
-        let output = Command::new(repo_root().join("fixtures/python/setup.sh"))
+        let setup = repo_root().join("fixtures/python/setup.sh");
+        // Test binaries run at once must not build the venv or swap the
+        // generated stubs under each other: one setup at a time, held on
+        // the script itself.
+        let lock = std::fs::File::open(&setup).expect("fixtures/python/setup.sh is readable");
+        lock.lock().expect("locking fixtures/python/setup.sh works");
+        let output = Command::new(&setup)
             .output()
             .expect("fixtures/python/setup.sh runs");
+        drop(lock);
         assert!(
             output.status.success(),
             "fixtures/python/setup.sh failed (the Python tests need python3 and pip):\n{}{}",
