@@ -5,14 +5,11 @@
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::{path::Path, time::Duration};
 
-use common::{fixture, harness, harness_bench, harness_report, python_fixtures, read_json};
+use common::{
+    fixture, harness, harness_bench, harness_report, python_fixtures, read_json, signal_after_line,
+};
 use serde_json::Value;
 
 fn path(path: &Path) -> &str {
@@ -348,53 +345,39 @@ fn bad_flags_and_files_are_input_errors() {
 #[test]
 fn ctrl_c_stops_the_bench_and_still_writes_the_results() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = harness()
-        .args([
-            "bench",
-            path(&fixture("rust-reference")),
-            "--hooks",
-            "MessageWillBePosted",
-            "--duration",
-            "10min",
-            "--warmup",
-            "0s",
-            "--floor",
-            "none",
-            "--out",
-            path(dir.path()),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    // Measuring has begun once the plugin is launched and nothing warms up.
-    for line in lines.by_ref() {
-        if line.unwrap().contains("Launched") {
-            break;
-        }
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
+    let mut command = harness();
+    // Ten minutes in 300 rounds of 2 s: the end of round 1 comes soon and
+    // says calls were measured, with most of the run still ahead.
+    command.args([
+        "bench",
+        path(&fixture("rust-reference")),
+        "--hooks",
+        "MessageWillBePosted",
+        "--duration",
+        "10min",
+        "--rounds",
+        "300",
+        "--warmup",
+        "0s",
+        "--floor",
+        "none",
+        "--out",
+        path(dir.path()),
+    ]);
+    let output = signal_after_line(
+        command,
+        "\"Round 1/300\" line",
+        |line| line.trim_start().starts_with("Round 1/300 "),
         nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "still running after Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    assert_eq!(status.code(), Some(130), "{}", rest.join("\n"));
+        Duration::from_secs(120),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report = read_json(&dir.path().join("report.json"));
     assert_eq!(report["interrupted"], true);
     assert!(

@@ -8,6 +8,7 @@ use std::{path::Path, time::Duration};
 
 use common::{
     fixture, harness, harness_fuzz, harness_run, python_fixtures, read_json, rust_reference,
+    signal_after_line,
 };
 
 /// The one saved suite file in `dir` whose name contains `kind`.
@@ -237,16 +238,20 @@ fn ctrl_c_stops_the_run_and_still_reports() {
     let mut command = harness();
     command
         .args(["fuzz", fixture("rust-reference").to_str().unwrap()])
-        .args(["--time", "60s", "--seed", "3"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = command.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let started = std::time::Instant::now();
-    let output = child.wait_with_output().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(20));
+        .args(["--time", "60s", "--seed", "3"]);
+    // Off a terminal, the progress line comes every few seconds: one that
+    // counts cases means the run is well under way, with results to report.
+    let output = signal_after_line(
+        command,
+        "progress line counting at least one case",
+        |line| {
+            line.trim_start().starts_with("Progress")
+                && !line.contains("] 0 cases,")
+                && line.contains(" case")
+        },
+        nix::sys::signal::Signal::SIGINT,
+        Duration::from_secs(120),
+    );
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(130), "{text}");
     assert!(text.contains("interrupted"), "{text}");

@@ -83,11 +83,12 @@ async fn send(
         .unwrap_or_else(|_| panic!("{method} {path} took over a minute"))
 }
 
-fn assert_stopped_cleanly(serve: &mut HttpServe) -> String {
+fn assert_stopped_cleanly(serve: HttpServe) -> String {
+    let plugin_pid = serve.plugin_pid;
     let (code, output) = serve.stop();
     assert_eq!(code, 0, "{output}");
     assert!(
-        common::gone_soon(serve.plugin_pid),
+        common::gone_soon(plugin_pid),
         "the plugin outlived the harness"
     );
     output
@@ -165,8 +166,11 @@ async fn rust_reference_behind_the_front_door() {
     let unknown_path = send(addr, "GET", &format!("{REFERENCE}/missing"), &[], "").await;
     assert_eq!(unknown_path.status, 404, "the plugin's own 404");
 
-    let output = assert_stopped_cleanly(&mut serve);
+    // A relayed answer is logged once it is done, which its client may
+    // see first: the line is waited for, not assumed to be there yet.
     let post_line = format!("POST {REFERENCE}/echo 200 5 bytes ");
+    serve.wait_for_output(&post_line);
+    let output = assert_stopped_cleanly(serve);
     assert!(output.contains(&post_line), "{output}");
     assert!(
         !output.contains("secret"),
@@ -182,7 +186,7 @@ async fn rust_reference_behind_the_front_door() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_leaving_mid_upload_does_not_stop_the_plugin() {
     let plugin = common::fixture("rust-reference").display().to_string();
-    let mut serve = HttpServe::start(&[&plugin, "--listen", "127.0.0.1:0"]);
+    let serve = HttpServe::start(&[&plugin, "--listen", "127.0.0.1:0"]);
     let mut stream = TcpStream::connect(serve.addr).await.unwrap();
     let head =
         format!("POST {REFERENCE}/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n");
@@ -199,7 +203,7 @@ async fn a_client_leaving_mid_upload_does_not_stop_the_plugin() {
     )
     .await;
     assert_eq!((after.status, after.text().as_str()), (200, "after"));
-    assert_stopped_cleanly(&mut serve);
+    assert_stopped_cleanly(serve);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,7 +221,8 @@ async fn an_invalid_status_becomes_the_servers_500() {
     assert_eq!(answer.status, 500);
     assert_eq!(answer.text(), "Internal Server Error\n");
     assert_eq!(answer.header("content-type"), ["text/plain; charset=utf-8"]);
-    let output = assert_stopped_cleanly(&mut serve);
+    serve.wait_for_output("the server answered itself");
+    let output = assert_stopped_cleanly(serve);
     assert!(output.contains("the server answered itself"), "{output}");
     assert!(output.contains("1000"), "{output}");
 }
@@ -260,11 +265,10 @@ async fn hello_python_behind_the_front_door() {
         (404, "Not Found")
     );
 
-    let output = assert_stopped_cleanly(&mut serve);
-    assert!(
-        output.contains(&format!("GET {HELLO}/api/hello 200 33 bytes ")),
-        "{output}"
-    );
+    let hello_line = format!("GET {HELLO}/api/hello 200 33 bytes ");
+    serve.wait_for_output(&hello_line);
+    let output = assert_stopped_cleanly(serve);
+    assert!(output.contains(&hello_line), "{output}");
 }
 
 #[test]

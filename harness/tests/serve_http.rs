@@ -146,14 +146,21 @@ async fn a_call_cancelled_mid_body_leaves_the_plugin_serving() {
     // Before the plugin's headers (it reads everything first), and after
     // them (the early echo has answered already).
     for url in ["/echo", "/echo?early=1"] {
+        // No deadline: the plugin never completes a body it has not fully
+        // read, so only the cancellation can end this exchange (the
+        // timeout around it only stops a hang).
         let cancelling = ExchangeOptions {
             cancel_after: Some(128 * 1024),
+            deadline: None,
             ..options()
         };
         let body = GeneratedBody::new(MIB as u64);
-        let exchange = client
-            .exchange(HttpRequest::post(url, body), &cancelling)
-            .await;
+        let exchange = tokio::time::timeout(
+            Duration::from_secs(60),
+            client.exchange(HttpRequest::post(url, body), &cancelling),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("hang stopped: {url}: the cancelled exchange never ended"));
         assert_eq!(exchange.ending, Ending::Cancelled, "{url}: {exchange:?}");
         assert!(!exchange.request.body_complete_sent);
         // The transport may or may not have taken the last chunk sent.
@@ -161,10 +168,9 @@ async fn a_call_cancelled_mid_body_leaves_the_plugin_serving() {
         assert!(exchange.request.body_bytes < MIB as u64);
         let why = exchange.request.send_error.as_deref().unwrap_or_default();
         assert!(why.contains("after sending 131072 body bytes"), "{why}");
-        assert!(
-            exchange.timing.total < Duration::from_millis(500),
-            "{exchange:?}"
-        );
+        // It ended at the cancellation, without waiting to learn how the
+        // call ends.
+        assert_eq!(exchange.grpc_status, None, "{url}: {exchange:?}");
 
         let after = client
             .exchange(HttpRequest::post("/echo", "still here"), &options())

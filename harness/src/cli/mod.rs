@@ -51,14 +51,22 @@ impl PluginArgs {
 }
 
 /// On Ctrl-C or SIGTERM, cancels `cancel`, so the work in progress stops
-/// the plugin and returns what it has.
+/// the plugin and returns what it has. The handlers are installed before
+/// this returns, so a signal sent once anything later was printed is caught
+/// rather than ending the harness with a plugin left behind.
 pub fn cancel_on_interrupt(cancel: CancellationToken) {
+    let signals = tokio::signal::unix::signal(SignalKind::interrupt()).and_then(|interrupt| {
+        Ok((
+            interrupt,
+            tokio::signal::unix::signal(SignalKind::terminate())?,
+        ))
+    });
+    let Ok((mut interrupt, mut terminate)) = signals else {
+        return;
+    };
     tokio::spawn(async move {
-        let Ok(mut terminate) = tokio::signal::unix::signal(SignalKind::terminate()) else {
-            return;
-        };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
         eprintln!("\ninterrupted: stopping the plugin and writing the results so far");

@@ -3,9 +3,14 @@
 #![allow(dead_code)]
 
 use std::{
+    io::{BufRead, BufReader, Read},
     path::{Path, PathBuf},
-    process::{Command, Output, Stdio},
-    sync::OnceLock,
+    process::{Child, Command, Output, Stdio},
+    sync::{
+        OnceLock,
+        atomic::{AtomicUsize, Ordering},
+        mpsc::Receiver,
+    },
     time::{Duration, Instant},
 };
 
@@ -45,9 +50,16 @@ pub fn rust_reference() -> &'static Path {
 pub fn python_fixtures() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
-        let output = Command::new(repo_root().join("fixtures/python/setup.sh"))
+        let setup = repo_root().join("fixtures/python/setup.sh");
+        // Test binaries run at once must not build the venv or swap the
+        // generated stubs under each other: one setup at a time, held on
+        // the script itself.
+        let lock = std::fs::File::open(&setup).expect("fixtures/python/setup.sh is readable");
+        lock.lock().expect("locking fixtures/python/setup.sh works");
+        let output = Command::new(&setup)
             .output()
             .expect("fixtures/python/setup.sh runs");
+        drop(lock);
         assert!(
             output.status.success(),
             "fixtures/python/setup.sh failed (the Python tests need python3 and pip):\n{}{}",
@@ -65,29 +77,309 @@ pub fn harness() -> Command {
     command
 }
 
-/// Runs `command` to completion, killing it if it takes longer than `limit`
-/// (a hang is a test failure, not a stuck CI job).
-pub fn run_bounded(mut command: Command, limit: Duration) -> Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the harness starts");
-    let started = Instant::now();
-    while child.try_wait().expect("wait works").is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "still running after {limit:?}:\n{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
+/// Set on every child a [`Watched`] starts, with a value unique to that
+/// child: the processes it starts inherit it, which is how a child stopped
+/// as a hang is cleaned up with everything it started.
+const WATCH_MARKER: &str = "MM_HARNESS_TEST_WATCH";
+
+/// Where a line a [`Watched`] child printed came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Stdout,
+    Stderr,
+    /// A FIFO added with [`Watched::watch_fifo`].
+    Fifo,
+}
+
+/// A child process whose stdout and stderr are read on threads while it
+/// runs (so it never blocks on a full pipe), line by line, so a test can
+/// wait for a line before acting. Every wait is bounded only to stop a
+/// hang; dropping it while the child runs kills the child and everything
+/// it started.
+pub struct Watched {
+    child: Child,
+    /// The command line, to name it in messages.
+    what: String,
+    marker: String,
+    chunks: Receiver<(Stream, Option<Vec<u8>>)>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    fifo: Vec<u8>,
+    /// Every complete line seen so far, from any stream, in arrival order.
+    lines: Vec<String>,
+    stdout_open: bool,
+    stderr_open: bool,
+    /// Kept to hand to readers added later.
+    sender: std::sync::mpsc::Sender<(Stream, Option<Vec<u8>>)>,
+}
+
+impl Watched {
+    pub fn spawn(mut command: Command) -> Watched {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let marker = format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let what = format!("{command:?}");
+        let mut child = command
+            .env(WATCH_MARKER, &marker)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|err| panic!("{what} does not start: {err}"));
+        let (sender, chunks) = std::sync::mpsc::channel();
+        read_lines(child.stdout.take().unwrap(), Stream::Stdout, sender.clone());
+        read_lines(child.stderr.take().unwrap(), Stream::Stderr, sender.clone());
+        Watched {
+            child,
+            what,
+            marker,
+            chunks,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            fifo: Vec::new(),
+            lines: Vec::new(),
+            stdout_open: true,
+            stderr_open: true,
+            sender,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The value of the marker variable this child and its descendants carry.
+    pub fn marker(&self) -> (&'static str, &str) {
+        (WATCH_MARKER, &self.marker)
+    }
+
+    /// Also reads the lines written into the FIFO at `path` (by something
+    /// the child starts), for [`Watched::wait_for_line`]. The FIFO is
+    /// opened on the reading thread: opening blocks until a writer comes.
+    pub fn watch_fifo(&mut self, path: PathBuf) {
+        let sender = self.sender.clone();
+        std::thread::spawn(move || {
+            if let Ok(fifo) = std::fs::File::open(&path) {
+                drain_lines(fifo, Stream::Fifo, &sender);
+            }
+        });
+    }
+
+    /// Sends `signal` to the child (not to what it started).
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, signal)
+            .unwrap_or_else(|err| panic!("cannot send {signal} to {}: {err}", self.what));
+    }
+
+    /// Waits until a line `wanted` describes (and `matches` accepts) has
+    /// been printed, and returns it: the first such line, even if it came
+    /// before this call. A child that ends first fails the test; one that
+    /// prints nothing matching within `hang_limit` is stopped as hung.
+    pub fn wait_for_line(
+        &mut self,
+        wanted: &str,
+        matches: impl Fn(&str) -> bool,
+        hang_limit: Duration,
+    ) -> String {
+        let deadline = Instant::now() + hang_limit;
+        let mut checked = 0;
+        loop {
+            if let Some(line) = self.lines[checked..].iter().find(|line| matches(line)) {
+                return line.clone();
+            }
+            checked = self.lines.len();
+            if !self.stdout_open && !self.stderr_open {
+                let status = self.wait_for_exit(deadline);
+                panic!(
+                    "{} ended ({status}) without printing {wanted}:\n{}",
+                    self.what,
+                    self.output_text()
+                );
+            }
+            if !self.receive(deadline) {
+                self.stop_hang(&format!("printed no {wanted} within {hang_limit:?}"));
+            }
+        }
+    }
+
+    /// Reads everything until the child exits and returns what it printed.
+    pub fn finish(self, hang_limit: Duration) -> Output {
+        self.finish_watching(hang_limit, |_| {})
+    }
+
+    /// The same, calling `sample` with the child's pid every few
+    /// milliseconds while it runs (to watch its memory, say).
+    pub fn finish_watching(mut self, hang_limit: Duration, mut sample: impl FnMut(u32)) -> Output {
+        let deadline = Instant::now() + hang_limit;
+        let pid = self.child.id();
+        let step = Duration::from_millis(10);
+        while self.stdout_open || self.stderr_open {
+            sample(pid);
+            let until = (Instant::now() + step).min(deadline);
+            if !self.receive(until) && Instant::now() >= deadline {
+                self.stop_hang(&format!("still running after {hang_limit:?}"));
+            }
+        }
+        let status = loop {
+            sample(pid);
+            if let Some(status) = self.child.try_wait().expect("waiting for a child works") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                self.stop_hang(&format!(
+                    "still running after {hang_limit:?}, its output closed"
+                ));
+            }
+            std::thread::sleep(step);
+        };
+        // Lines a FIFO reader still had are kept too.
+        while self.receive(Instant::now()) {}
+        Output {
+            status,
+            stdout: std::mem::take(&mut self.stdout),
+            stderr: std::mem::take(&mut self.stderr),
+        }
+    }
+
+    /// Stdout, then stderr, then any FIFO, as text.
+    fn output_text(&self) -> String {
+        format!(
+            "{}{}{}",
+            String::from_utf8_lossy(&self.stdout),
+            String::from_utf8_lossy(&self.stderr),
+            String::from_utf8_lossy(&self.fifo)
+        )
+    }
+
+    /// Takes the next chunk read, waiting until `deadline` at most;
+    /// false when none came.
+    fn receive(&mut self, deadline: Instant) -> bool {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok((stream, chunk)) = self.chunks.recv_timeout(left) else {
+            return false;
+        };
+        let Some(bytes) = chunk else {
+            match stream {
+                Stream::Stdout => self.stdout_open = false,
+                Stream::Stderr => self.stderr_open = false,
+                Stream::Fifo => {}
+            }
+            return true;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        self.lines
+            .push(text.trim_end_matches(['\n', '\r']).to_owned());
+        match stream {
+            Stream::Stdout => self.stdout.extend(bytes),
+            Stream::Stderr => self.stderr.extend(bytes),
+            Stream::Fifo => self.fifo.extend(bytes),
+        }
+        true
+    }
+
+    fn wait_for_exit(&mut self, deadline: Instant) -> std::process::ExitStatus {
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waiting for a child works") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                self.stop_hang("closed its output but did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Kills the child and what it started, then fails the test, saying
+    /// that a hang was stopped.
+    fn stop_hang(&mut self, what_happened: &str) -> ! {
+        self.kill_all();
+        // What was read until now; the readers may still hold a little more.
+        while self.receive(Instant::now() + Duration::from_millis(100)) {}
+        panic!(
+            "hang stopped: {} {what_happened}; it was killed (the limit only stops a hang, \
+             it is no timing requirement). Output so far:\n{}",
+            self.what,
+            self.output_text()
+        );
+    }
+
+    /// SIGKILL to the child and to every process carrying its marker.
+    fn kill_all(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for pid in processes_with_env(WATCH_MARKER, &self.marker) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
             );
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    child.wait_with_output().unwrap()
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        // Only a test that failed half-way leaves its child running.
+        if let Ok(None) = self.child.try_wait() {
+            self.kill_all();
+        }
+    }
+}
+
+/// Reads `pipe` line by line on a thread of its own until it closes.
+fn read_lines(
+    pipe: impl Read + Send + 'static,
+    stream: Stream,
+    sender: std::sync::mpsc::Sender<(Stream, Option<Vec<u8>>)>,
+) {
+    std::thread::spawn(move || drain_lines(pipe, stream, &sender));
+}
+
+/// Sends each line of `source` (bytes as written, newline kept), then
+/// `None` at its end. Reading goes on after the receiver is gone, so the
+/// writer is never blocked, nor killed by SIGPIPE.
+fn drain_lines(
+    source: impl Read,
+    stream: Stream,
+    sender: &std::sync::mpsc::Sender<(Stream, Option<Vec<u8>>)>,
+) {
+    let mut reader = BufReader::new(source);
+    loop {
+        let mut line = Vec::new();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let _ = sender.send((stream, Some(line)));
+            }
+        }
+    }
+    let _ = sender.send((stream, None));
+}
+
+/// Runs `command` to completion, draining its output as it runs; a run
+/// still going after `hang_limit` is killed as a hang (a stuck test is a
+/// failure, not a stuck CI job).
+pub fn run_bounded(command: Command, hang_limit: Duration) -> Output {
+    Watched::spawn(command).finish(hang_limit)
+}
+
+/// Starts `command`, waits until it prints a line `wanted` describes (and
+/// `matches` accepts), sends it `signal`, and reads the rest to its exit:
+/// how a test interrupts a run at a known moment, with no sleep.
+pub fn signal_after_line(
+    command: Command,
+    wanted: &str,
+    matches: impl Fn(&str) -> bool,
+    signal: nix::sys::signal::Signal,
+    hang_limit: Duration,
+) -> Output {
+    let mut watched = Watched::spawn(command);
+    watched.wait_for_line(wanted, matches, hang_limit);
+    watched.signal(signal);
+    watched.finish(hang_limit)
 }
 
 /// `harness run ARGS...`, bounded to a minute.
@@ -110,10 +402,12 @@ pub fn process_alive(pid: u32) -> bool {
     }
 }
 
-/// Waits briefly for `pid` to disappear (reaping is asynchronous).
+/// Waits for `pid` to disappear (reaping is asynchronous): true as soon
+/// as it is gone, false if it is still there after half a minute (a bound
+/// that only stops the wait, far past any reaping delay).
 pub fn gone_soon(pid: u32) -> bool {
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(3) {
+    while started.elapsed() < Duration::from_secs(30) {
         if !process_alive(pid) {
             return true;
         }
@@ -154,116 +448,75 @@ pub fn rust_reference_target() -> harness::launch::PluginTarget {
 }
 
 /// `harness http` running in the background for a test: where it listens,
-/// the plugin's pid, and what it prints. Dropping it kills both the
-/// harness and the plugin's process group, so a failed test leaks nothing.
+/// the plugin's pid, and what it prints. Dropping it kills the harness and
+/// everything it started, so a failed test leaks nothing.
 pub struct HttpServe {
-    child: std::process::Child,
+    watched: Watched,
     pub addr: std::net::SocketAddr,
     pub plugin_pid: u32,
-    /// Everything printed up to the "Listening" line.
-    pub startup: String,
-    stdout: std::sync::mpsc::Receiver<String>,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    /// The length of stdout up to the "Listening" line.
+    startup_len: usize,
 }
 
 impl HttpServe {
-    /// Starts `harness http ARGS...` and waits up to a minute for it to listen.
+    /// Starts `harness http ARGS...` and waits for it to listen (stopped
+    /// as a hang after a minute).
     pub fn start(args: &[&str]) -> HttpServe {
-        use std::io::{BufRead, BufReader, Read};
         let mut command = harness();
-        command
-            .arg("http")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("the harness starts");
-        let (lines, stdout) = std::sync::mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let mut err = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = err.read_to_string(&mut text);
-            sink.lock().unwrap().push_str(&text);
-        });
-        let mut serve = HttpServe {
-            child,
-            addr: ([127, 0, 0, 1], 0).into(),
-            plugin_pid: 0,
-            startup: String::new(),
-            stdout,
-            stderr,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(line) = serve.stdout.recv_timeout(left) else {
-                std::thread::sleep(Duration::from_millis(200));
-                panic!(
-                    "harness http did not listen within a minute:\n{}{}",
-                    serve.startup,
-                    serve.stderr.lock().unwrap()
-                );
-            };
-            serve.startup.push_str(&line);
-            serve.startup.push('\n');
-            let line = line.trim_start();
-            if let Some(rest) = line.strip_prefix("Launched pid ") {
-                serve.plugin_pid = rest.split_whitespace().next().unwrap().parse().unwrap();
-            }
-            if let Some(rest) = line.strip_prefix("Listening on http://") {
-                serve.addr = rest.split('/').next().unwrap().parse().unwrap();
-                return serve;
-            }
+        command.arg("http").args(args);
+        let mut watched = Watched::spawn(command);
+        let listening = watched.wait_for_line(
+            "\"Listening on\" line",
+            |line| line.trim_start().starts_with("Listening on http://"),
+            Duration::from_secs(60),
+        );
+        let addr = listening
+            .trim_start()
+            .strip_prefix("Listening on http://")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {listening:?}"));
+        // Printed before the "Listening" line, on the same stream.
+        let plugin_pid = watched
+            .lines
+            .iter()
+            .find_map(|line| line.trim_start().strip_prefix("Launched pid "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|pid| pid.parse().ok())
+            .unwrap_or_else(|| panic!("no \"Launched pid\" line in:\n{}", watched.output_text()));
+        let startup_len = watched.stdout.len();
+        HttpServe {
+            watched,
+            addr,
+            plugin_pid,
+            startup_len,
         }
     }
 
-    /// Ctrl-C, then up to 30 s to exit: the exit code and what was printed
-    /// after the "Listening" line (stdout, then stderr).
-    pub fn stop(&mut self) -> (i32, String) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "harness http still running 30 s after Ctrl-C"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut text = String::new();
-        while let Ok(line) = self.stdout.recv_timeout(Duration::from_secs(5)) {
-            text.push_str(&line);
-            text.push('\n');
-        }
-        std::thread::sleep(Duration::from_millis(50));
-        text.push_str(&self.stderr.lock().unwrap());
-        (status.code().unwrap_or(-1), text)
+    /// Waits until a line containing `fragment` was printed (the request
+    /// log is written once a response is done, which its client may see
+    /// first); stopped as a hang after a minute.
+    pub fn wait_for_output(&mut self, fragment: &str) {
+        self.watched.wait_for_line(
+            &format!("line containing {fragment:?}"),
+            |line| line.contains(fragment),
+            Duration::from_secs(60),
+        );
     }
-}
 
-impl Drop for HttpServe {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            if self.plugin_pid != 0 {
-                let group = nix::unistd::Pid::from_raw(self.plugin_pid as i32);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+    /// Ctrl-C, then reads to the exit (stopped as a hang after 30 s): the
+    /// exit code and what was printed after the "Listening" line (stdout,
+    /// then stderr).
+    pub fn stop(self) -> (i32, String) {
+        let startup_len = self.startup_len;
+        self.watched.signal(nix::sys::signal::Signal::SIGINT);
+        let output = self.watched.finish(Duration::from_secs(30));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout[startup_len..]),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code().unwrap_or(-1), text)
     }
 }
 
