@@ -19,7 +19,7 @@ fn assert_named_as_grpc_go(output: &str) {
 #[test]
 fn http_names_an_oversized_answer_resource_exhausted() {
     let plugin = fixture("rust-reference").display().to_string();
-    let mut serve = HttpServe::start(&[
+    let serve = HttpServe::start(&[
         &plugin,
         "--listen",
         "127.0.0.1:0",
