@@ -32,6 +32,8 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     /// Merge or compare bench reports (report.json files).
     Report(cli::report::ReportArgs),
+    /// Protocol checks: `proto diff SOURCE` compares the harness's protocol with an SDK's.
+    Proto(cli::proto::ProtoArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
             Command::Fuzz(args) => cli::fuzz::fuzz_command(args).await,
             Command::Bench(args) => cli::bench::bench_command(args).await,
             Command::Report(args) => cli::report::report_command(args).await,
+            Command::Proto(args) => cli::proto::proto_command(args).await,
         }
     });
     ExitCode::from(code)

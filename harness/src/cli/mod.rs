@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod fuzz;
 pub mod http;
+pub mod proto;
 pub mod report;
 pub mod run;
 pub mod soak;
