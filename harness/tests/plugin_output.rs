@@ -98,3 +98,35 @@ fn the_strict_flag_fails_the_step_and_places_the_line_in_the_transcript() {
     assert!(position(&|event| event["direction"] == "hook") < logged);
     assert_eq!(report["exit_code"], 1);
 }
+
+#[test]
+fn a_suite_can_ask_for_failures_itself() {
+    python_fixtures();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let suite = common::write_file(
+        dir.path(),
+        "strict.json",
+        r#"{"name": "strict", "plugin_errors": "fail", "cases": [
+            {"name": "command", "steps": [{"hook": "ExecuteCommand",
+              "request": {"args": {"command": "/quiet"}}}]}
+        ]}"#,
+    );
+    let plugin = fixture("quiet-failure-python");
+    let (code, output) = harness_run_with(
+        &[
+            plugin.to_str().expect("a UTF-8 path"),
+            "--no-builtin",
+            "--suite",
+            &suite,
+        ],
+        |command| {
+            command.env_remove("CI");
+        },
+    );
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("FAIL"), "{output}");
+    assert!(
+        output.contains("the plugin printed a traceback during this step"),
+        "{output}"
+    );
+}

@@ -104,3 +104,31 @@ async fn a_plugin_that_fails_to_activate_runs_no_case() {
     );
     assert!(matches!(suite.cases[0].outcome, Outcome::NotRun { .. }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_stops_at_its_first_failing_step_unless_told_to_go_on() {
+    let target = common::rust_reference_target();
+    let failing_step = r#"{"hook": "MessageWillBePosted",
+        "request": {"post": {"message": "hi", "channel_id": "c", "user_id": "u"}},
+        "expect": {"outcome": "dismiss"}}"#;
+    let suites = [suite(&format!(
+        r#"{{"name": "data", "cases": [
+            {{"name": "stops", "steps": [{failing_step}, {failing_step}]}},
+            {{"name": "goes-on", "continue_on_failure": true,
+              "steps": [{failing_step}, {failing_step}, {{"health": {{}}}}]}}
+        ]}}"#
+    ))];
+    let report = run::run(&target, &suites, &RunOptions::default(), &mut Silent).await;
+    let cases: Vec<_> = report.cases().collect();
+    assert_eq!(cases[0].steps.len(), 1);
+    let outcomes: Vec<StepOutcome> = cases[1].steps.iter().map(|step| step.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            StepOutcome::Failed,
+            StepOutcome::Failed,
+            StepOutcome::Passed
+        ]
+    );
+    assert_eq!(cases[1].outcome, Outcome::Failed);
+}

@@ -676,20 +676,24 @@ fn suite_model() -> impl Strategy<Value = Suite> {
         column: 1,
     };
     let step_location = location.clone();
-    let case =
-        (text(), vec(action(), 0..5), vec(stub(), 0..2)).prop_map(move |(name, actions, stubs)| {
-            Case {
-                name,
-                steps: actions
-                    .into_iter()
-                    .map(|action| Step {
-                        action,
-                        location: step_location.clone(),
-                    })
-                    .collect(),
-                stubs,
-                location: location.clone(),
-            }
+    let case = (
+        text(),
+        vec(action(), 0..5),
+        vec(stub(), 0..2),
+        any::<bool>(),
+    )
+        .prop_map(move |(name, actions, stubs, continue_on_failure)| Case {
+            name,
+            continue_on_failure,
+            steps: actions
+                .into_iter()
+                .map(|action| Step {
+                    action,
+                    location: step_location.clone(),
+                })
+                .collect(),
+            stubs,
+            location: location.clone(),
         });
     let redaction = (
         select(
@@ -714,29 +718,35 @@ fn suite_model() -> impl Strategy<Value = Suite> {
         vec(redaction, 0..3),
         vec(stub(), 0..3),
         vec(case, 0..4),
+        option::of(select(
+            &[suite::PluginErrors::Warn, suite::PluginErrors::Fail][..],
+        )),
     )
         .prop_map(
-            move |(name, description, world, manual, redactions, stubs, cases)| Suite {
-                name,
-                description,
-                origin: origin.clone(),
-                world: world.map(Into::into),
-                activation: if manual {
-                    Activation::Manual
-                } else {
-                    Activation::Auto
-                },
-                redactions,
-                stubs,
-                cases: cases
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, case)| Case {
-                        // Case names are unique and never hold `/`.
-                        name: format!("c{index}-{}", case.name.replace('/', "|")),
-                        ..case
-                    })
-                    .collect(),
+            move |(name, description, world, manual, redactions, stubs, cases, plugin_errors)| {
+                Suite {
+                    plugin_errors,
+                    name,
+                    description,
+                    origin: origin.clone(),
+                    world: world.map(Into::into),
+                    activation: if manual {
+                        Activation::Manual
+                    } else {
+                        Activation::Auto
+                    },
+                    redactions,
+                    stubs,
+                    cases: cases
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, case)| Case {
+                            // Case names are unique and never hold `/`.
+                            name: format!("c{index}-{}", case.name.replace('/', "|")),
+                            ..case
+                        })
+                        .collect(),
+                }
             },
         )
 }

@@ -206,7 +206,7 @@ impl SuiteExecution<'_> {
                 self.note_death(&mut step_report).await;
             }
             steps.push(step_report);
-            if failed {
+            if failed && (!case.continue_on_failure || self.died.is_some()) {
                 break;
             }
         }
@@ -297,7 +297,9 @@ impl SuiteExecution<'_> {
                         concern.describe(),
                         line.text
                     );
-                    match self.options.plugin_errors {
+                    // The suite or the command line may ask for failures.
+                    let strict = self.suite.plugin_errors.unwrap_or_default();
+                    match strict.max(self.options.plugin_errors) {
                         PluginErrors::Warn => step.warnings.push(said),
                         PluginErrors::Fail => {
                             step.mismatches.push(Mismatch::new(

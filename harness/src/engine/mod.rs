@@ -13,6 +13,7 @@ pub use verdict::{
     CaseReport, HookEvent, Outcome, OutputEvent, StepOutcome, StepReport, WireEvent,
 };
 
+pub use crate::suite::PluginErrors;
 use crate::{check::SnapshotMode, suite::KnownFailing};
 
 /// How steps are executed and judged.
@@ -26,18 +27,6 @@ pub struct StepOptions {
     pub known_failing: Option<KnownFailing>,
     /// What becomes of problems the plugin reports in its own output.
     pub plugin_errors: PluginErrors,
-}
-
-/// How errors a plugin reports about itself (error log records,
-/// tracebacks, stdout after the handshake) weigh on a case.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PluginErrors {
-    /// A warning on the step during which the line was written.
-    #[default]
-    Warn,
-    /// A failure of that step: what a CI gate wants.
-    Fail,
 }
 
 impl Default for StepOptions {

@@ -147,9 +147,11 @@ fn one_case_suite(finding: &Finding, seed: u64, path: &Path, action: Action) -> 
         activation: Activation::Auto,
         redactions: Vec::new(),
         stubs: Vec::new(),
+        plugin_errors: None,
         cases: vec![Case {
             name: format!("seed{seed}-case{}", finding.case),
             stubs: Vec::new(),
+            continue_on_failure: false,
             steps: vec![Step {
                 action,
                 location: location.clone(),

@@ -21,7 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
 use serde_json::{Value, json, value::RawValue};
 use tonic::Code;
 
-use super::model::{Activation, ErrorExpect, OutcomeExpect, StatusExpect, TextMatch};
+use super::model::{Activation, ErrorExpect, OutcomeExpect, PluginErrors, StatusExpect, TextMatch};
 use crate::{hooks, launch::Stream, wire};
 
 /// A part of a file that is read in a second pass: cases, steps and stubs,
@@ -68,6 +68,9 @@ pub struct SuiteFile<'a> {
     pub redactions: BTreeMap<String, String>,
     #[serde(borrow, default, skip_serializing_if = "Vec::is_empty")]
     pub stubs: Vec<Deferred<'a, StubFile<'a>>>,
+    /// `"warn"` (the default) or `"fail"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_errors: Option<PluginErrors>,
     #[serde(borrow)]
     pub cases: Vec<Deferred<'a, CaseFile<'a>>>,
 }
@@ -76,6 +79,8 @@ pub struct SuiteFile<'a> {
 #[serde(deny_unknown_fields)]
 pub struct CaseFile<'a> {
     pub name: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continue_on_failure: bool,
     #[serde(borrow, default, skip_serializing_if = "Vec::is_empty")]
     pub stubs: Vec<Deferred<'a, StubFile<'a>>>,
     #[serde(borrow)]

@@ -245,6 +245,7 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
             name: case.name,
             steps,
             stubs,
+            continue_on_failure: case.continue_on_failure,
             location,
         });
     }
@@ -256,6 +257,7 @@ pub fn parse(origin: Origin, text: &str) -> Result<Suite, SuiteError> {
         activation: file.activation,
         redactions,
         stubs: suite_stubs,
+        plugin_errors: file.plugin_errors,
         cases,
     })
 }

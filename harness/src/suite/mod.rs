@@ -23,8 +23,8 @@ pub use known_failing::KnownFailing;
 pub use load::{SuiteError, load_path, parse};
 pub use model::{
     Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody, HttpExpect,
-    HttpStep, Location, Origin, OutcomeExpect, OutputExpect, Redaction, Selector, StatusExpect,
-    Step, Suite, TextMatch,
+    HttpStep, Location, Origin, OutcomeExpect, OutputExpect, PluginErrors, Redaction, Selector,
+    StatusExpect, Step, Suite, TextMatch,
 };
 pub use refs::{Ref, resolve_suite};
 

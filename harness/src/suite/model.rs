@@ -23,7 +23,34 @@ pub struct Suite {
     pub redactions: Vec<Redaction>,
     /// Plugin API stubs in force for the whole suite.
     pub stubs: Vec<Stub>,
+    /// `fail`: problems the plugin reports in its own output fail the
+    /// step during which they were written, whatever the command line says.
+    pub plugin_errors: Option<PluginErrors>,
     pub cases: Vec<Case>,
+}
+
+/// How errors a plugin reports about itself (error log records,
+/// tracebacks, stdout after the handshake) weigh on a case.
+/// Ordered: `Fail` is stricter than `Warn`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginErrors {
+    /// A warning on the step during which the line was written.
+    #[default]
+    Warn,
+    /// A failure of that step: what a CI gate wants.
+    Fail,
 }
 
 /// A selector (`.response.post.id`, `.api_calls[].response.post.create_at`,
@@ -74,6 +101,9 @@ pub struct Case {
     pub steps: Vec<Step>,
     /// Plugin API stubs in force during this case, before the suite's.
     pub stubs: Vec<Stub>,
+    /// Run every step even after one fails (a case stops at its first
+    /// failing step otherwise).
+    pub continue_on_failure: bool,
     pub location: Location,
 }
 

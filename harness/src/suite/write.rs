@@ -135,6 +135,7 @@ fn suite_file(suite: &Suite) -> SuiteFile<'static> {
             .map(|r| (r.selector.as_str().to_owned(), r.replacement.clone()))
             .collect(),
         stubs: stub_files(&suite.stubs),
+        plugin_errors: suite.plugin_errors,
         cases: suite
             .cases
             .iter()
@@ -157,6 +158,7 @@ fn relative_to_suite(world: &Path, origin: &Origin) -> PathBuf {
 fn case_file(case: &Case) -> CaseFile<'static> {
     CaseFile {
         name: case.name.clone(),
+        continue_on_failure: case.continue_on_failure,
         stubs: stub_files(&case.stubs),
         steps: case
             .steps
