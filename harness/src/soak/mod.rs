@@ -133,6 +133,11 @@ async fn one_launch(
     let session = Session::start(target, None, &options.launch)
         .await
         .map_err(|err| err.to_string())?;
+    // As the server does: activated before any hook, deactivated before the stop.
+    if let Err(failure) = session.activate(options.deadline).await {
+        session.stop(Duration::ZERO).await;
+        return Err(format!("OnActivate failed: {failure}"));
+    }
     let plugin = &session.plugin;
     let callable: Vec<&(String, Bytes)> = payloads
         .iter()
@@ -153,6 +158,8 @@ async fn one_launch(
             report.failed_calls += 1;
         }
     }
+    // A failed OnDeactivate changes nothing here, as on the server.
+    let _ = session.deactivate(options.deadline).await;
     session.stop(options.grace).await;
     Ok(())
 }
