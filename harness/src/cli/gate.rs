@@ -65,6 +65,10 @@ pub async fn gate_command(args: GateArgs) -> u8 {
         println!("{:>12} {}{profile}", "Config", path.display());
     }
     let mut steps = Vec::new();
+    // One Ctrl-C handler for every suite run: the run in progress stops
+    // and writes what it has, and the gate stops after it.
+    let cancel = tokio_util::sync::CancellationToken::new();
+    cancel_on_interrupt(cancel.clone());
     if let Some(source) = &settings.drift.source {
         heading(&format!("drift against {}", source.display()));
         let step_start = Instant::now();
@@ -94,8 +98,8 @@ pub async fn gate_command(args: GateArgs) -> u8 {
             plugin_settings.run.known_failing = entry.known_failing.clone();
         }
         let code = match plan(&entry.path, &[], &[], &plugin_settings, Some(entry)) {
-            Ok(run_plan) => {
-                cancel_on_interrupt(run_plan.options.cancel.clone());
+            Ok(mut run_plan) => {
+                run_plan.options.cancel = cancel.clone();
                 let report = execute(&run_plan, &entry.path.display().to_string()).await;
                 match write_outputs(&plugin_settings, &run_plan.target, &report) {
                     Ok(()) => report.exit_code,
@@ -119,7 +123,7 @@ pub async fn gate_command(args: GateArgs) -> u8 {
             break;
         }
     }
-    let interrupted = steps.iter().any(|step| step.code == exit::INTERRUPTED);
+    let interrupted = cancel.is_cancelled();
     if !args.no_bench && settings.bench.skip != Some(true) && !interrupted {
         let step_start = Instant::now();
         let code = match bench_args(&config) {
