@@ -4,7 +4,7 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -32,12 +32,20 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     /// Merge or compare bench reports (report.json files).
     Report(cli::report::ReportArgs),
+    /// The SDK release gate, set in harness.toml: protocol drift, every plugin's suites, and the latency budget; one exit code.
+    Gate(cli::gate::GateArgs),
     /// Protocol checks: `proto diff SOURCE` compares the harness's protocol with an SDK's.
     Proto(cli::proto::ProtoArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The matches say which flags were given, so they win over harness.toml.
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    let subcommand_matches = matches
+        .subcommand()
+        .map(|(_, matches)| matches.clone())
+        .unwrap_or_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -50,12 +58,13 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => cli::run::run_command(args).await,
+            Command::Run(args) => cli::run::run_command(args, &subcommand_matches).await,
             Command::Http(args) => cli::http::http_command(args).await,
             Command::Soak(args) => cli::soak::soak_command(args).await,
             Command::Fuzz(args) => cli::fuzz::fuzz_command(args).await,
             Command::Bench(args) => cli::bench::bench_command(args).await,
             Command::Report(args) => cli::report::report_command(args).await,
+            Command::Gate(args) => cli::gate::gate_command(args).await,
             Command::Proto(args) => cli::proto::proto_command(args).await,
         }
     });

@@ -2,7 +2,9 @@
 //! what several share (naming and launching a plugin, Ctrl-C) lives here.
 
 pub mod bench;
+pub mod config;
 pub mod fuzz;
+pub mod gate;
 pub mod http;
 pub mod proto;
 pub mod report;
@@ -17,6 +19,12 @@ use tokio_util::sync::CancellationToken;
 
 /// Exit codes, as documented in the README; a run report carries its own.
 pub use harness::run::exit;
+
+/// The defaults of `--timeout`, `--start-timeout` and `--grace`, for
+/// settings that come from `harness.toml` or the gate rather than flags.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
 /// The plugin to launch and how: shared by every subcommand that starts one.
 #[derive(clap::Args, Debug, Clone)]
@@ -73,4 +81,23 @@ pub fn cancel_on_interrupt(cancel: CancellationToken) {
         eprintln!("\ninterrupted: stopping the plugin and writing the results so far");
         cancel.cancel();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Only {
+        #[command(flatten)]
+        plugin: super::PluginArgs,
+    }
+
+    #[test]
+    fn the_flag_defaults_are_the_constants() {
+        let parsed = Only::parse_from(["harness", "plugin"]);
+        assert_eq!(parsed.plugin.timeout, super::DEFAULT_TIMEOUT);
+        assert_eq!(parsed.plugin.start_timeout, super::DEFAULT_START_TIMEOUT);
+        assert_eq!(parsed.plugin.grace, super::DEFAULT_GRACE);
+    }
 }

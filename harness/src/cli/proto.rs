@@ -41,12 +41,14 @@ struct JsonOutput<'a> {
 
 pub async fn proto_command(args: ProtoArgs) -> u8 {
     match args.command {
-        ProtoCommand::Diff(args) => diff(&args),
+        ProtoCommand::Diff(args) => diff(&args.source, args.json.as_deref()),
     }
 }
 
-fn diff(args: &DiffArgs) -> u8 {
-    let loaded = match drift::load(&args.source) {
+/// Compares the harness's protocol with the one at `source`, prints the
+/// differences (and writes them to `json`): exit 1 if they differ on the wire.
+pub fn diff(source: &Path, json: Option<&Path>) -> u8 {
+    let loaded = match drift::load(source) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
@@ -60,20 +62,20 @@ fn diff(args: &DiffArgs) -> u8 {
     ) {
         Ok(report) => report,
         Err(err) => {
-            eprintln!("error: {}: {err}", args.source.display());
+            eprintln!("error: {}: {err}", source.display());
             return exit::BAD_INPUT;
         }
     };
     println!(
         "Comparing the harness's protocol ({}) with {} ({} {})\n",
         report.package,
-        args.source.display(),
+        source.display(),
         loaded.files,
         loaded.kind
     );
     print!("{}", report.render_text());
-    if let Some(path) = &args.json
-        && let Err(err) = write_json(path, &args.source, &loaded, &report)
+    if let Some(path) = json
+        && let Err(err) = write_json(path, source, &loaded, &report)
     {
         eprintln!("error: cannot write {}: {err}", path.display());
         return exit::BAD_INPUT;

@@ -1,5 +1,7 @@
 //! The console reporter: a line per case as it finishes, the details of
 //! each failure (mismatches, wire transcript, plugin output), and a summary.
+//! When suites run at once, each suite's lines are held and printed
+//! together when it ends, in the suites' order.
 
 use std::io::Write;
 
@@ -143,6 +145,25 @@ impl<W: Write> Console<W> {
 }
 
 impl<W: Write> Progress for Console<W> {
+    fn fork(&mut self) -> Box<dyn Progress> {
+        // The first suite forked tells of the launch, as the first suite
+        // of a serial run does.
+        let announced = std::mem::replace(&mut self.launched, true);
+        Box::new(HeldSuite(Console {
+            out: Vec::new(),
+            launched: announced,
+            plugin_arg: self.plugin_arg.clone(),
+            suite_origin: None,
+            last_not_run: None,
+            verbose: self.verbose,
+        }))
+    }
+
+    fn join(&mut self, mut forked: Box<dyn Progress>) {
+        let _ = self.out.write_all(&forked.take_held());
+        let _ = self.out.flush();
+    }
+
     fn run_started(&mut self, target: &PluginTarget) {
         let runtime = match target.runtime {
             Runtime::Python => "Python",
@@ -263,6 +284,24 @@ impl<W: Write> Progress for Console<W> {
             let _ = writeln!(out, "  --- replay only this case:\n      {replay}");
         }
         let _ = writeln!(out);
+    }
+}
+
+/// One suite's console while other suites run too: it writes into a
+/// buffer that [`Progress::join`] prints in one piece.
+struct HeldSuite(Console<Vec<u8>>);
+
+impl Progress for HeldSuite {
+    fn suite_started(&mut self, suite: &Suite, plugin: &RunningPlugin) {
+        self.0.suite_started(suite, plugin);
+    }
+
+    fn case_finished(&mut self, case: &CaseReport) {
+        self.0.case_finished(case);
+    }
+
+    fn take_held(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0.out)
     }
 }
 

@@ -2,6 +2,7 @@
 //! Plugin API world per suite, cases in order, every step checked, and a
 //! time-ordered transcript of the wire for each failed case.
 
+mod partition;
 mod results;
 
 use std::{
@@ -9,12 +10,14 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub use partition::{Partition, PartitionKind};
 pub use results::{
     ApiUsage, LaunchFailureReport, PluginInfo, RunReport, SuiteReport, Totals, exit,
 };
 // A run reports its cases in the engine's types.
 pub use crate::engine::{CaseReport, HookEvent, Outcome, StepOutcome, StepReport, WireEvent};
 
+use futures_util::{StreamExt, stream};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -35,6 +38,11 @@ pub struct RunOptions {
     /// Cancelled to stop the run early (Ctrl-C): the current case is cut
     /// short, the plugin is killed, and the report keeps everything so far.
     pub cancel: CancellationToken,
+    /// Suites run at once. Each suite has its own plugin process and world
+    /// whatever this is, so the results are those of a serial run.
+    pub jobs: usize,
+    /// Only this share of the selected cases: CI machines splitting a run.
+    pub partition: Option<Partition>,
 }
 
 impl Default for RunOptions {
@@ -44,6 +52,8 @@ impl Default for RunOptions {
             steps: StepOptions::default(),
             filter: CaseFilter::default(),
             cancel: CancellationToken::new(),
+            jobs: 1,
+            partition: None,
         }
     }
 }
@@ -53,6 +63,19 @@ pub trait Progress {
     fn run_started(&mut self, _target: &PluginTarget) {}
     fn suite_started(&mut self, _suite: &Suite, _plugin: &RunningPlugin) {}
     fn case_finished(&mut self, _case: &CaseReport) {}
+    /// A sink for one suite of a run with several suites at once: what it
+    /// is told is held, and handed back by [`Progress::join`] when the
+    /// suite ends, so each suite's lines stay together.
+    fn fork(&mut self) -> Box<dyn Progress> {
+        Box::new(Silent)
+    }
+    /// Takes back a sink made by `fork`, once its suite ended; suites are
+    /// joined in run order, whatever order they finished in.
+    fn join(&mut self, _forked: Box<dyn Progress>) {}
+    /// What a forked sink held, for `join` (a console's bytes).
+    fn take_held(&mut self) -> Vec<u8> {
+        Vec::new()
+    }
 }
 
 /// A progress sink that ignores everything.
@@ -91,40 +114,63 @@ pub async fn run(
     };
     let mut not_modelled: BTreeMap<String, usize> = BTreeMap::new();
     progress.run_started(target);
-    for suite in suites {
-        let cases: Vec<&Case> = suite
-            .cases
-            .iter()
-            .filter(|case| options.filter.selects(&suite.name, &case.name))
-            .collect();
-        if cases.is_empty() {
-            continue;
-        }
-        if options.cancel.is_cancelled() {
-            report.interrupted = true;
-            break;
-        }
-        match run_suite(target, suite, options, started, progress, &mut report).await {
-            Ok(session) => {
-                if cases.len() == suite.cases.len()
-                    && let Origin::File(path) = &suite.origin
-                {
-                    report.stale_snapshots.extend(check::stale_snapshots(
-                        path,
-                        &suite.name,
-                        &session.snapshots,
-                    ));
-                }
-                report.api.calls += session.api_calls;
-                for method in session.not_modelled {
-                    *not_modelled.entry(method).or_default() += 1;
-                }
-                report.suites.push(session.report);
-            }
-            Err(_) if options.cancel.is_cancelled() => break,
-            Err(failure) => {
-                report.launch_failure = Some(failure);
+    let plan = plan(suites, options);
+    if options.jobs <= 1 {
+        for planned in &plan {
+            if options.cancel.is_cancelled() {
+                report.interrupted = true;
                 break;
+            }
+            let outcome = run_suite(target, planned, options, started, progress).await;
+            if !absorb(&mut report, &mut not_modelled, planned, outcome, options) {
+                break;
+            }
+        }
+    } else {
+        // Cancelled when a launch fails, so the suites still running stop:
+        // a serial run would not have started them, and their results are
+        // dropped.
+        let abandon = options.cancel.child_token();
+        let suite_options = RunOptions {
+            cancel: abandon.clone(),
+            ..options.clone()
+        };
+        let sinks: Vec<Box<dyn Progress>> = plan.iter().map(|_| progress.fork()).collect();
+        let suite_options = &suite_options;
+        // `buffered` runs up to `jobs` suites at once and yields their
+        // outcomes in the suites' order, not in the order they finish.
+        let mut outcomes = stream::iter(plan.iter().zip(sinks))
+            .map(|(planned, mut sink)| async move {
+                if suite_options.cancel.is_cancelled() {
+                    return (None, sink);
+                }
+                let outcome =
+                    run_suite(target, planned, suite_options, started, sink.as_mut()).await;
+                (Some(outcome), sink)
+            })
+            .buffered(options.jobs);
+        let mut planned_suites = plan.iter();
+        let mut going = true;
+        while let Some((outcome, sink)) = outcomes.next().await {
+            let planned = planned_suites
+                .next()
+                .expect("the stream yields one outcome per planned suite");
+            if !going {
+                continue;
+            }
+            progress.join(sink);
+            going = match outcome {
+                None => {
+                    report.interrupted = true;
+                    false
+                }
+                Some(outcome) => {
+                    absorb(&mut report, &mut not_modelled, planned, outcome, options)
+                        && !options.cancel.is_cancelled()
+                }
+            };
+            if !going {
+                abandon.cancel();
             }
         }
     }
@@ -137,8 +183,92 @@ pub async fn run(
     report
 }
 
+/// A suite with the cases of it this run takes.
+struct PlannedSuite<'s> {
+    suite: &'s Suite,
+    cases: Vec<&'s str>,
+}
+
+/// The suites with a case selected by the filter and the partition, in
+/// run order.
+fn plan<'s>(suites: &'s [Suite], options: &RunOptions) -> Vec<PlannedSuite<'s>> {
+    let mut position = 0;
+    let mut plan = Vec::new();
+    for suite in suites {
+        let mut cases = Vec::new();
+        for case in &suite.cases {
+            if !options.filter.selects(&suite.name, &case.name) {
+                continue;
+            }
+            let taken = options
+                .partition
+                .is_none_or(|partition| partition.takes(position, &suite.name, &case.name));
+            position += 1;
+            if taken {
+                cases.push(case.name.as_str());
+            }
+        }
+        if !cases.is_empty() {
+            plan.push(PlannedSuite { suite, cases });
+        }
+    }
+    plan
+}
+
+/// Adds a suite's outcome to the report; false when the run stops there
+/// (a launch failure, or an interruption).
+fn absorb(
+    report: &mut RunReport,
+    not_modelled: &mut BTreeMap<String, usize>,
+    planned: &PlannedSuite<'_>,
+    outcome: Result<SuiteOutcome, LaunchFailureReport>,
+    options: &RunOptions,
+) -> bool {
+    match outcome {
+        Ok(session) => {
+            if planned.cases.len() == planned.suite.cases.len()
+                && let Origin::File(path) = &planned.suite.origin
+            {
+                report.stale_snapshots.extend(check::stale_snapshots(
+                    path,
+                    &planned.suite.name,
+                    &session.snapshots,
+                ));
+            }
+            if report.plugin.handshake.is_none() {
+                let launched = session.launched;
+                report.plugin.pid = Some(launched.pid);
+                report.plugin.handshake = Some(launched.handshake);
+                report.plugin.time_to_handshake = Some(launched.time_to_handshake);
+                report.plugin.implemented = launched.implemented;
+            }
+            report.api.calls += session.api_calls;
+            for method in session.not_modelled {
+                *not_modelled.entry(method).or_default() += 1;
+            }
+            report.suites.push(session.report);
+            true
+        }
+        Err(_) if options.cancel.is_cancelled() => false,
+        Err(failure) => {
+            report.launch_failure = Some(failure);
+            false
+        }
+    }
+}
+
+/// The plugin process a suite ran against, as the report's header tells
+/// of the first one.
+struct Launched {
+    pid: u32,
+    handshake: String,
+    time_to_handshake: Duration,
+    implemented: Vec<String>,
+}
+
 struct SuiteOutcome {
     report: SuiteReport,
+    launched: Launched,
     api_calls: usize,
     not_modelled: Vec<String>,
     /// Snapshot files the suite's steps used.
@@ -147,12 +277,12 @@ struct SuiteOutcome {
 
 async fn run_suite(
     target: &PluginTarget,
-    original: &Suite,
+    planned: &PlannedSuite<'_>,
     options: &RunOptions,
     epoch: Instant,
     progress: &mut dyn Progress,
-    report: &mut RunReport,
 ) -> Result<SuiteOutcome, LaunchFailureReport> {
+    let original = planned.suite;
     let failure = |input_error: bool, message: String| LaunchFailureReport {
         suite: original.name.clone(),
         input_error,
@@ -166,7 +296,7 @@ async fn run_suite(
     let cases: Vec<&Case> = suite
         .cases
         .iter()
-        .filter(|case| options.filter.selects(&suite.name, &case.name))
+        .filter(|case| planned.cases.contains(&case.name.as_str()))
         .collect();
     let start = Session::start_in(target, world, suite.stubs.clone(), &options.launch, epoch);
     let started = tokio::select! {
@@ -183,13 +313,12 @@ async fn run_suite(
         },
         other => failure(false, other.to_string()),
     })?;
-    if report.plugin.handshake.is_none() {
-        let plugin = &session.plugin;
-        report.plugin.pid = Some(plugin.process.pid());
-        report.plugin.handshake = Some(plugin.handshake.line.clone());
-        report.plugin.time_to_handshake = Some(plugin.time_to_handshake);
-        report.plugin.implemented = plugin.implemented.clone();
-    }
+    let launched = Launched {
+        pid: session.plugin.process.pid(),
+        handshake: session.plugin.handshake.line.clone(),
+        time_to_handshake: session.plugin.time_to_handshake,
+        implemented: session.plugin.implemented.clone(),
+    };
     progress.suite_started(suite, &session.plugin);
     let mut execution = SuiteExecution::new(suite, session, &options.steps);
     let mut notes = Vec::new();
@@ -243,6 +372,7 @@ async fn run_suite(
         .await;
     notes.extend(end.notes);
     Ok(SuiteOutcome {
+        launched,
         snapshots: end.snapshots,
         api_calls: end.api_calls.len(),
         not_modelled: end
