@@ -14,6 +14,7 @@
 //! the others share.
 
 pub mod check;
+pub mod control;
 pub mod engine;
 pub mod front;
 pub mod fuzz;

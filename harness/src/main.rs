@@ -30,6 +30,8 @@ enum Command {
     Fuzz(cli::fuzz::FuzzArgs),
     /// Measure hook and Plugin API latency in HDR histograms, against a budget, a baseline and the harness's floor.
     Bench(cli::bench::BenchArgs),
+    /// Drive a live plugin from another program: `--control stdio` speaks JSON lines on stdin/stdout.
+    Serve(cli::serve::ServeArgs),
     /// Merge or compare bench reports (report.json files).
     Report(cli::report::ReportArgs),
     /// The SDK release gate, set in harness.toml: protocol drift, every plugin's suites, and the latency budget; one exit code.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
             Command::Soak(args) => cli::soak::soak_command(args).await,
             Command::Fuzz(args) => cli::fuzz::fuzz_command(args).await,
             Command::Bench(args) => cli::bench::bench_command(args).await,
+            Command::Serve(args) => cli::serve::serve_command(args).await,
             Command::Report(args) => cli::report::report_command(args).await,
             Command::Gate(args) => cli::gate::gate_command(args).await,
             Command::Proto(args) => cli::proto::proto_command(args).await,

@@ -9,6 +9,7 @@ pub mod http;
 pub mod proto;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod soak;
 
 use std::{ffi::OsString, path::PathBuf, time::Duration};

@@ -88,6 +88,11 @@ impl<'s> SuiteExecution<'s> {
         &self.session
     }
 
+    /// The session, to ask whether its plugin process has exited.
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
     /// How the plugin died during a case, if it did.
     pub fn died(&self) -> Option<&str> {
         self.died.as_deref()
@@ -535,7 +540,7 @@ impl SuiteExecution<'_> {
     }
 
     /// One request through ServeHTTP, checked; its event for the transcript.
-    async fn call_http(&mut self, step: &crate::suite::HttpStep) -> (Vec<Mismatch>, HookEvent) {
+    pub async fn call_http(&mut self, step: &crate::suite::HttpStep) -> (Vec<Mismatch>, HookEvent) {
         use crate::hooks::http::{
             ExchangeOptions, GeneratedBody, Header, HttpRequest, RequestBody, ServeHttpClient,
         };
