@@ -30,6 +30,8 @@ enum Command {
     Fuzz(cli::fuzz::FuzzArgs),
     /// Measure hook and Plugin API latency in HDR histograms, against a budget, a baseline and the harness's floor.
     Bench(cli::bench::BenchArgs),
+    /// Stand in for a plugin a server launches, start the real one behind it, and record the traffic as a replayable suite.
+    Record(cli::record::RecordArgs),
     /// Merge or compare bench reports (report.json files).
     Report(cli::report::ReportArgs),
     /// Protocol checks: `proto diff SOURCE` compares the harness's protocol with an SDK's.
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
             Command::Soak(args) => cli::soak::soak_command(args).await,
             Command::Fuzz(args) => cli::fuzz::fuzz_command(args).await,
             Command::Bench(args) => cli::bench::bench_command(args).await,
+            Command::Record(args) => cli::record::record_command(args).await,
             Command::Report(args) => cli::report::report_command(args).await,
             Command::Proto(args) => cli::proto::proto_command(args).await,
         }

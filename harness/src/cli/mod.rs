@@ -5,6 +5,7 @@ pub mod bench;
 pub mod fuzz;
 pub mod http;
 pub mod proto;
+pub mod record;
 pub mod report;
 pub mod run;
 pub mod soak;
