@@ -194,6 +194,11 @@ pub async fn record(
         servers.cancel();
         return Err(RecordError::Handshake(err));
     }
+    let relay_done = CancellationToken::new();
+    let relay = tokio::spawn(relay_output(
+        plugin.process.output().clone(),
+        relay_done.clone(),
+    ));
     let mut written = None;
     let ending = loop {
         tokio::select! {
@@ -208,9 +213,50 @@ pub async fn record(
         }
     };
     plugin.process.terminate(options.grace).await;
+    plugin.process.settle_output().await;
+    relay_done.cancel();
+    let _ = relay.await;
     servers.cancel();
     let written = suite::write(&log, target, &path, ending.note());
     Ok(Recorded { ending, written })
+}
+
+/// Passes the plugin's output on as the recorder's own, so the server
+/// logs it (and a suite's output steps see it) as it would the plugin's:
+/// stdout after the handshake to stdout, stderr to stderr.
+async fn relay_output(output: launch::OutputLog, done: CancellationToken) {
+    use std::io::Write;
+    // Lines are told apart by capture time, and by order among lines of
+    // the same time.
+    let mut last_at = Duration::ZERO;
+    let mut printed_at_last = 0;
+    loop {
+        let finishing = done.is_cancelled();
+        let mut same_time = 0;
+        for line in output.since(last_at) {
+            if line.at == last_at {
+                same_time += 1;
+                if same_time <= printed_at_last {
+                    continue;
+                }
+            } else {
+                last_at = line.at;
+                same_time = 1;
+            }
+            printed_at_last = same_time;
+            let _ = match line.stream {
+                launch::Stream::Stdout => writeln!(std::io::stdout(), "{}", line.text),
+                launch::Stream::Stderr => writeln!(std::io::stderr(), "{}", line.text),
+            };
+        }
+        if finishing {
+            return;
+        }
+        tokio::select! {
+            _ = done.cancelled() => {}
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
+    }
 }
 
 async fn loopback_listener() -> Result<tokio::net::TcpListener, RecordError> {
