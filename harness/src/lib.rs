@@ -21,6 +21,7 @@ pub mod fuzz;
 pub mod hooks;
 pub mod latency;
 pub mod launch;
+pub mod record;
 pub mod report;
 pub mod run;
 pub mod session;

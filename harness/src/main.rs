@@ -32,6 +32,8 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     /// Drive a live plugin from another program: `--control stdio` speaks JSON lines on stdin/stdout.
     Serve(cli::serve::ServeArgs),
+    /// Stand in for a plugin a server launches, start the real one behind it, and record the traffic as a replayable suite.
+    Record(cli::record::RecordArgs),
     /// Merge or compare bench reports (report.json files).
     Report(cli::report::ReportArgs),
     /// The SDK release gate, set in harness.toml: protocol drift, every plugin's suites, and the latency budget; one exit code.
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
             Command::Fuzz(args) => cli::fuzz::fuzz_command(args).await,
             Command::Bench(args) => cli::bench::bench_command(args).await,
             Command::Serve(args) => cli::serve::serve_command(args).await,
+            Command::Record(args) => cli::record::record_command(args).await,
             Command::Report(args) => cli::report::report_command(args).await,
             Command::Gate(args) => cli::gate::gate_command(args).await,
             Command::Proto(args) => cli::proto::proto_command(args).await,

@@ -7,6 +7,7 @@ pub mod fuzz;
 pub mod gate;
 pub mod http;
 pub mod proto;
+pub mod record;
 pub mod report;
 pub mod run;
 pub mod serve;

@@ -1,0 +1,560 @@
+//! A recording written as a suite, in the format of hand-written ones and
+//! through the same writer (`suite::write`), so it loads back by
+//! construction.
+//!
+//! - one case per call the server made, in the order it made them (the
+//!   suite activates manually: `OnActivate` and `OnDeactivate` are cases
+//!   like the others);
+//! - a hook case expects the recorded status, the recorded response, the
+//!   server's outcome of it (`check::consequence`) and the Plugin API calls
+//!   made during it, in order;
+//! - the Plugin API's answers become that case's stubs, one per call
+//!   (`times: 1`, matched by method and request), so a replay needs no
+//!   server; calls made outside any hook are the suite's stubs;
+//! - ServeHTTP calls are HTTP steps: method, URL, headers and body as the
+//!   server sent them, status, headers, body, messages and flushes as the
+//!   plugin answered.
+//!
+//! Volatile values are replaced consistently everywhere they occur, so the
+//! same traffic gives the same file and a replay gives the plugin the
+//! values its expectations were recorded with: millisecond timestamps
+//! under `*_at` keys become fixed times in the order first seen, and ids a
+//! Plugin API answer mints (an `id` first seen there) become fixed ids.
+//! Credentials are never written: `Authorization` and `Cookie` headers
+//! (and `Set-Cookie` answers), and `access_token` in a query.
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    path::{Path, PathBuf},
+};
+
+use bytes::Bytes;
+use prost_reflect::MessageDescriptor;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::log::{Answer, ApiExchange, HttpRecord, Interaction, Log, Recorded};
+use crate::{
+    api::{Stub, StubAnswer},
+    check::{self, Consequence},
+    hooks::http::GeneratedBody,
+    launch::PluginTarget,
+    suite::{
+        self, Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody,
+        HttpExpect, HttpStep, Location, Origin, OutcomeExpect, StatusExpect, Step, Suite,
+        TextMatch,
+    },
+    wire,
+};
+
+/// Where recordings go: `DIR/NAME.json`, or `NAME-2.json` and so on when
+/// the name is taken (one recorder per plugin start, so a `harness run`
+/// of several suites leaves one file per start).
+#[derive(Debug, Clone)]
+pub struct SuiteNaming {
+    pub name: Option<String>,
+}
+
+impl SuiteNaming {
+    /// Creates `dir` if needed and picks the file of this recording.
+    pub fn pick(&self, dir: &Path, plugin_id: &str) -> Result<PathBuf, String> {
+        std::fs::create_dir_all(dir).map_err(|err| {
+            format!(
+                "--out {}: cannot create the directory: {err}",
+                dir.display()
+            )
+        })?;
+        if !dir.is_dir() {
+            return Err(format!("--out {}: not a directory", dir.display()));
+        }
+        let stem = self.name.clone().unwrap_or_else(|| plugin_id.to_owned());
+        (1..)
+            .map(|n| match n {
+                1 => dir.join(format!("{stem}.json")),
+                n => dir.join(format!("{stem}-{n}.json")),
+            })
+            .find(|path| !path.exists())
+            .ok_or_else(|| format!("--out {}: no free file name", dir.display()))
+    }
+}
+
+/// What was written, or why nothing could be.
+pub type Written = Result<WrittenSuite, String>;
+
+#[derive(Debug, Clone)]
+pub struct WrittenSuite {
+    pub path: PathBuf,
+    pub cases: usize,
+    pub api_calls: usize,
+}
+
+/// Writes what `log` holds so far to `path`, then reads it back.
+pub fn write(log: &Log, target: &PluginTarget, path: &Path, note: Option<String>) -> Written {
+    let (recorded, unattached) = log.snapshot();
+    let api_calls = recorded.iter().map(|r| r.api_calls.len()).sum::<usize>() + unattached.len();
+    let built = build(&recorded, &unattached, target, path, note);
+    let cases = built.cases.len();
+    suite::write::write_file(&built, path)
+        .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    suite::load_path(path).map_err(|err| {
+        format!("the recorded suite does not load back, so it cannot be replayed: {err}")
+    })?;
+    Ok(WrittenSuite {
+        path: path.to_owned(),
+        cases,
+        api_calls,
+    })
+}
+
+fn build(
+    recorded: &[Recorded],
+    unattached: &[ApiExchange],
+    target: &PluginTarget,
+    path: &Path,
+    note: Option<String>,
+) -> Suite {
+    let origin = Origin::File(path.to_owned());
+    let location = Location {
+        origin: origin.clone(),
+        line: 1,
+        column: 1,
+    };
+    let mut volatile = Volatile::default();
+    let stubs = stubs_of(unattached, &mut volatile);
+    let mut cases = Vec::new();
+    let (mut hooks, mut http) = (0, 0);
+    for (index, one) in recorded.iter().enumerate() {
+        // Values are given stand-ins in the order they went over the wire:
+        // the request, each API call and its answer, then the response.
+        let (label, action, case_stubs) = match &one.interaction {
+            Interaction::Hook(exchange) => {
+                let Some(answer) = &exchange.answer else {
+                    continue;
+                };
+                let Some(input) = wire::message_descriptor(&format!("{}Request", exchange.hook))
+                else {
+                    continue;
+                };
+                let Some(request) = volatile.rewrite_message(&input, &exchange.request, false)
+                else {
+                    continue;
+                };
+                let case_stubs = stubs_of(&one.api_calls, &mut volatile);
+                let Some(step) = hook_step(
+                    &exchange.hook,
+                    request,
+                    answer,
+                    &one.api_calls,
+                    &mut volatile,
+                ) else {
+                    continue;
+                };
+                hooks += 1;
+                let action = Action::Hook(Box::new(step));
+                (exchange.hook.clone(), action, case_stubs)
+            }
+            Interaction::Http(record) => {
+                let Some(step) = http_step(record) else {
+                    continue;
+                };
+                http += 1;
+                let case_stubs = stubs_of(&one.api_calls, &mut volatile);
+                (
+                    "ServeHTTP".to_owned(),
+                    Action::Http(Box::new(step)),
+                    case_stubs,
+                )
+            }
+        };
+        cases.push(Case {
+            name: format!("{:03}-{label}", index + 1),
+            steps: vec![Step {
+                action,
+                location: location.clone(),
+            }],
+            stubs: case_stubs,
+            continue_on_failure: false,
+            location: location.clone(),
+        });
+    }
+    let name = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| target.id.clone());
+    let mut description = format!(
+        "Recorded by harness record from plugin {}: {hooks} hook calls and {http} ServeHTTP calls, \
+         the Plugin API's answers as stubs.",
+        target.id
+    );
+    if let Some(note) = note {
+        description.push(' ');
+        description.push_str(&note);
+    }
+    Suite {
+        name,
+        description,
+        origin,
+        world: None,
+        activation: Activation::Manual,
+        redactions: Vec::new(),
+        stubs,
+        plugin_errors: None,
+        cases,
+    }
+}
+
+fn stubs_of(calls: &[ApiExchange], volatile: &mut Volatile) -> Vec<Stub> {
+    calls
+        .iter()
+        .filter_map(|call| stub(call, volatile))
+        .collect()
+}
+
+/// `request`: as decoded and encoded again with its stand-ins.
+fn hook_step(
+    hook: &str,
+    (request_json, request): (Value, Bytes),
+    answer: &Answer,
+    api_calls: &[ApiExchange],
+    volatile: &mut Volatile,
+) -> Option<HookStep> {
+    let output = wire::message_descriptor(&format!("{hook}Response"))?;
+    let mut expect = HookExpect {
+        api_calls_in_order: true,
+        ..HookExpect::default()
+    };
+    // API calls are seen before the answer, as they happened.
+    for call in api_calls {
+        let Some(descriptor) = api_input(&call.method) else {
+            continue;
+        };
+        let Some((json, _)) = volatile.rewrite_message(&descriptor, &call.request, false) else {
+            continue;
+        };
+        // A request is matched partially, so a count could take in other
+        // calls with more fields set: each expectation is "at least one".
+        // The same call made again is one expectation, and the order of
+        // first calls is then all an order check could hold.
+        if expect
+            .api_calls
+            .iter()
+            .any(|seen| seen.method == call.method && seen.request.as_ref() == Some(&json))
+        {
+            expect.api_calls_in_order = false;
+        } else {
+            expect.api_calls.push(CallExpect {
+                method: call.method.clone(),
+                request: Some(json),
+                count: None,
+            });
+        }
+    }
+    let status = match answer {
+        Ok(bytes) => {
+            let (response, _) = volatile.rewrite_message(&output, bytes, false)?;
+            if let Some(error) = response.get("error") {
+                expect.error = ErrorExpect::Matches(error.clone());
+            }
+            expect.outcome = outcome(check::consequence(hook, Ok(&response)));
+            expect.response = Some(response);
+            return Some(HookStep {
+                hook: hook.to_owned(),
+                request,
+                request_json,
+                expect,
+                deadline: None,
+                snapshot: None,
+            });
+        }
+        Err((code, message)) => tonic::Status::new(*code, message.clone()),
+    };
+    expect.status = Some(status.code());
+    if output.get_field_by_name("error").is_some() {
+        expect.error = ErrorExpect::Any;
+    }
+    expect.outcome = outcome(check::consequence(hook, Err(&status)));
+    Some(HookStep {
+        hook: hook.to_owned(),
+        request,
+        request_json,
+        expect,
+        deadline: None,
+        snapshot: None,
+    })
+}
+
+/// The recorded consequence as an expectation; what the server only logs
+/// has none beyond the status.
+fn outcome(consequence: Consequence) -> Option<OutcomeExpect> {
+    Some(match consequence {
+        Consequence::Allow { .. } => OutcomeExpect::Allow,
+        Consequence::Modify(value) => OutcomeExpect::Modify(value),
+        Consequence::Reject(reason) => OutcomeExpect::Reject(TextMatch::Exact(reason)),
+        Consequence::Dismiss => OutcomeExpect::Dismiss,
+        Consequence::Respond(Some(value)) => OutcomeExpect::Respond(value),
+        Consequence::Fail(value) => OutcomeExpect::Fail(value),
+        Consequence::Succeed => OutcomeExpect::Succeed,
+        Consequence::Respond(None) | Consequence::Logged(_) => return None,
+    })
+}
+
+fn api_method(method: &str) -> Option<prost_reflect::MethodDescriptor> {
+    mm_plugin_proto::api_service()
+        .methods()
+        .find(|m| m.name() == method)
+}
+
+fn api_input(method: &str) -> Option<MessageDescriptor> {
+    api_method(method).map(|m| m.input())
+}
+
+/// The API's answer to one call, for the case's stubs.
+fn stub(call: &ApiExchange, volatile: &mut Volatile) -> Option<Stub> {
+    let method = api_method(&call.method)?;
+    let (request, _) = volatile.rewrite_message(&method.input(), &call.request, false)?;
+    let answer = match &call.answer {
+        Ok(bytes) => {
+            let (_, bytes) = volatile.rewrite_message(&method.output(), bytes, true)?;
+            StubAnswer::Respond(bytes)
+        }
+        Err((code, message)) => StubAnswer::Status(*code, message.clone()),
+    };
+    Some(Stub {
+        method: call.method.clone(),
+        request: Some(request),
+        answer,
+        delay: None,
+        times: Some(1),
+    })
+}
+
+fn is_secret_header(name: &str) -> bool {
+    ["authorization", "cookie", "set-cookie", "access_token"]
+        .iter()
+        .any(|secret| name.eq_ignore_ascii_case(secret))
+}
+
+/// The URL without any `access_token` query parameter.
+fn without_token(url: &str) -> String {
+    let Some((path, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            !name.eq_ignore_ascii_case("access_token")
+        })
+        .collect();
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
+}
+
+fn headers_of(headers: &[mm_plugin_proto::pb::HttpHeader]) -> Vec<(String, Vec<String>)> {
+    headers
+        .iter()
+        .filter(|header| !is_secret_header(&header.key))
+        .map(|header| (header.key.clone(), header.values.clone()))
+        .collect()
+}
+
+/// A body as the suite writes it: the generated pattern when it is one
+/// (`content_length` long), else its bytes.
+fn body_of(record: &HttpRecord, content_length: i64) -> HttpBody {
+    let received = record.body.len() as u64;
+    let declared = u64::try_from(content_length)
+        .unwrap_or(received)
+        .max(received);
+    let generated = GeneratedBody::new(declared);
+    if received > 0 && generated.slice(0, record.body.len()) == record.body {
+        return HttpBody::Generated(declared);
+    }
+    if record.body.is_empty() {
+        HttpBody::Empty
+    } else {
+        HttpBody::Bytes(Bytes::from(record.body.clone()))
+    }
+}
+
+fn http_step(record: &HttpRecord) -> Option<HttpStep> {
+    let init = record.init.as_ref()?;
+    let cut_off = !record.request_complete;
+    let first = record.responses.first();
+    let status_code = first.and_then(|m| m.init.as_ref()).map(|i| i.status_code);
+    let answered =
+        first.is_some() && status_code.is_none_or(|code| code == 0 || (100..=999).contains(&code));
+    let mut body = Vec::new();
+    for message in &record.responses {
+        body.extend_from_slice(&message.body_chunk);
+    }
+    let mut expect = HttpExpect {
+        answered: (!cut_off).then_some(answered),
+        request_complete: Some(record.request_complete),
+        ..HttpExpect::default()
+    };
+    // Whether a plugin answers before the client leaves is a race: a
+    // cut-off request expects only that it was cut off.
+    if answered && !cut_off {
+        expect.status = Some(StatusExpect::Exact(match status_code {
+            None | Some(0) => 200,
+            Some(code) => u16::try_from(code).unwrap_or(500),
+        }));
+        expect.headers = first
+            .and_then(|m| m.init.as_ref())
+            .map(|init| headers_of(&init.headers))
+            .unwrap_or_default();
+        match std::str::from_utf8(&body) {
+            Ok(text) if body.len() <= 64 * 1024 => expect.body = Some(text.to_owned()),
+            _ => {
+                expect.body_size = Some(body.len() as u64);
+                expect.body_sha256 = Some(
+                    Sha256::digest(&body)
+                        .iter()
+                        .map(|byte| format!("{byte:02x}"))
+                        .collect(),
+                );
+            }
+        }
+        {
+            expect.messages = Some(record.responses.len());
+            expect.flushes = Some(record.responses.iter().filter(|m| m.flush).count());
+        }
+        if record.body_at_first_response.is_some() {
+            expect.early = Some(true);
+        }
+    }
+    Some(HttpStep {
+        method: init.method.clone(),
+        url: without_token(&init.url),
+        headers: headers_of(&init.headers),
+        body: body_of(record, init.content_length),
+        cancel_after: cut_off.then_some(record.body.len() as u64),
+        deadline: None,
+        expect,
+    })
+}
+
+/// Stable stand-ins for volatile values, given in the order first seen.
+#[derive(Debug, Default)]
+struct Volatile {
+    /// Every string seen so far: an id already seen is not minted.
+    seen: HashSet<String>,
+    /// Minted id → its stand-in.
+    ids: BTreeMap<String, String>,
+    /// Timestamp → its stand-in.
+    times: BTreeMap<i64, i64>,
+}
+
+/// The first stand-in time: 2020-09-13T12:26:40Z, a round number.
+const FIRST_TIME: i64 = 1_600_000_000_000;
+/// Anything under `*_at` from 1973 on is a millisecond timestamp.
+const TIMESTAMP_FLOOR: i64 = 100_000_000_000;
+
+impl Volatile {
+    /// The message decoded, with stand-ins put in, and encoded again.
+    /// `answer`: it comes from the Plugin API, where new ids are minted.
+    fn rewrite_message(
+        &mut self,
+        descriptor: &MessageDescriptor,
+        bytes: &[u8],
+        answer: bool,
+    ) -> Option<(Value, Bytes)> {
+        let mut json = suite::write::message_json(descriptor, bytes)?;
+        self.rewrite(&mut json, None, answer);
+        let encoded = wire::encode_from_json(descriptor, &json.to_string()).ok()?;
+        Some((json, encoded))
+    }
+
+    fn rewrite(&mut self, value: &mut Value, key: Option<&str>, answer: bool) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    self.rewrite(value, Some(key), answer);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.rewrite(item, key, answer);
+                }
+            }
+            Value::String(text) => {
+                if key.is_some_and(|key| key.ends_with("_at"))
+                    && let Ok(time) = text.parse::<i64>()
+                    && time >= TIMESTAMP_FLOOR
+                {
+                    *text = self.time(time).to_string();
+                    return;
+                }
+                if answer
+                    && key == Some("id")
+                    && text.len() == 26
+                    && !self.seen.contains(text.as_str())
+                {
+                    let stand_in = format!("recorded{:0>18}", self.ids.len() + 1);
+                    self.ids.insert(text.clone(), stand_in);
+                }
+                // Seen as sent, so a minted id answered again is not minted twice.
+                self.seen.insert(text.clone());
+                for (minted, stand_in) in &self.ids {
+                    if text.contains(minted.as_str()) {
+                        *text = text.replace(minted.as_str(), stand_in);
+                    }
+                }
+                self.seen.insert(text.clone());
+            }
+            Value::Number(number) => {
+                if key.is_some_and(|key| key.ends_with("_at"))
+                    && let Some(time) = number.as_i64()
+                    && time >= TIMESTAMP_FLOOR
+                {
+                    *value = Value::from(self.time(time));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn time(&mut self, time: i64) -> i64 {
+        let next = FIRST_TIME + 1000 * self.times.len() as i64;
+        *self.times.entry(time).or_insert(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn volatile_values_get_the_same_stand_in_everywhere() {
+        let mut volatile = Volatile::default();
+        let mut request =
+            json!({"post": {"id": "known000000000000000000000", "create_at": "1712345678901"}});
+        volatile.rewrite(&mut request, None, false);
+        let mut answer = json!({"post": {"id": "minted00000000000000000000", "create_at": "1712345678901", "update_at": 1712345679999i64}});
+        volatile.rewrite(&mut answer, None, true);
+        assert_eq!(request["post"]["create_at"], "1600000000000");
+        assert_eq!(answer["post"]["create_at"], "1600000000000");
+        assert_eq!(answer["post"]["update_at"], 1600000001000i64);
+        assert_eq!(answer["post"]["id"], "recorded000000000000000001");
+        let mut again = json!({"post": {"id": "minted00000000000000000000"}});
+        volatile.rewrite(&mut again, None, true);
+        assert_eq!(again["post"]["id"], "recorded000000000000000001");
+        let mut later = json!({"message": "see minted00000000000000000000", "post_id": "known000000000000000000000"});
+        volatile.rewrite(&mut later, None, false);
+        assert_eq!(later["message"], "see recorded000000000000000001");
+        assert_eq!(later["post_id"], "known000000000000000000000");
+    }
+
+    #[test]
+    fn credentials_are_left_out() {
+        assert_eq!(without_token("/a?access_token=x&b=1"), "/a?b=1");
+        assert_eq!(without_token("/a?access_token=x"), "/a");
+        assert!(is_secret_header("Authorization"));
+        assert!(is_secret_header("cookie"));
+        assert!(!is_secret_header("Content-Type"));
+    }
+}
