@@ -34,10 +34,17 @@ enum Command {
     Report(cli::report::ReportArgs),
     /// Protocol checks: `proto diff SOURCE` compares the harness's protocol with an SDK's.
     Proto(cli::proto::ProtoArgs),
+    /// The echo side of bench's physical floor (a raw socket ping-pong); started by bench itself.
+    #[command(name = "__socket-echo", hide = true)]
+    SocketEcho(cli::bench::SocketEchoArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Blocking std sockets only: no runtime may be part of the floor.
+    if let Command::SocketEcho(args) = &cli.command {
+        return ExitCode::from(cli::bench::socket_echo_command(args));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,6 +64,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => cli::bench::bench_command(args).await,
             Command::Report(args) => cli::report::report_command(args).await,
             Command::Proto(args) => cli::proto::proto_command(args).await,
+            Command::SocketEcho(_) => unreachable!("answered before the runtime started"),
         }
     });
     ExitCode::from(code)

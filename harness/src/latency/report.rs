@@ -8,6 +8,7 @@ use std::{collections::BTreeMap, fmt, path::Path};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    attribution::{self, Attribution},
     baseline::Comparison,
     budget::BudgetVerdict,
     histogram::{Latencies, Summary},
@@ -31,6 +32,9 @@ pub struct BenchReport {
     pub calls: Vec<CallReport>,
     /// The harness's own cost per hook, against the raw client's floor.
     pub overhead: Vec<Overhead>,
+    /// Each hook against the physical, Rust gRPC and Python gRPC floors.
+    #[serde(default)]
+    pub attribution: Vec<Attribution>,
     pub budget: Option<BudgetVerdict>,
     pub baseline: Option<Comparison>,
     /// Stopped by Ctrl-C: the figures cover what ran until then.
@@ -74,6 +78,8 @@ pub enum Role {
     Bench,
     /// The reference plugin the harness's overhead is measured against.
     Floor,
+    /// The bare grpcio plugin, the Python gRPC floor.
+    PythonFloor,
 }
 
 /// What a histogram measures.
@@ -90,6 +96,12 @@ pub enum CallKind {
     FloorHarness,
     /// The same hook through a bare generated tonic client: the floor.
     FloorRaw,
+    /// A raw socket ping-pong with the hook's message size, on the plugin's
+    /// transport: the physical floor.
+    FloorSocket,
+    /// The same hook of a bare grpcio plugin through the harness's client:
+    /// the Python gRPC floor.
+    FloorPython,
 }
 
 impl CallKind {
@@ -100,7 +112,20 @@ impl CallKind {
             CallKind::ApiServer => "api, server-side",
             CallKind::FloorHarness => "floor, harness client",
             CallKind::FloorRaw => "floor, raw tonic client",
+            CallKind::FloorSocket => "floor, raw socket",
+            CallKind::FloorPython => "floor, bare grpcio",
         }
+    }
+
+    /// A floor the plugin under test is measured against.
+    pub fn is_floor(self) -> bool {
+        matches!(
+            self,
+            CallKind::FloorHarness
+                | CallKind::FloorRaw
+                | CallKind::FloorSocket
+                | CallKind::FloorPython
+        )
     }
 
     /// Short, for call keys: `hook`, `api-plugin`, `floor-raw`...
@@ -111,6 +136,8 @@ impl CallKind {
             CallKind::ApiServer => "api-server",
             CallKind::FloorHarness => "floor-harness",
             CallKind::FloorRaw => "floor-raw",
+            CallKind::FloorSocket => "floor-socket",
+            CallKind::FloorPython => "floor-python",
         }
     }
 }
@@ -358,6 +385,7 @@ impl BenchReport {
             machine,
             sources: reports.iter().flat_map(|r| r.sources.clone()).collect(),
             overhead: overhead::overheads(&calls),
+            attribution: attribution::attribute(&calls),
             plugins,
             calls,
             budget: None,
@@ -403,6 +431,7 @@ pub(crate) mod tests {
             plugins: Vec::new(),
             calls: vec![call],
             overhead: Vec::new(),
+            attribution: Vec::new(),
             budget: None,
             baseline: None,
             interrupted: false,
