@@ -146,8 +146,8 @@ mod tests {
     use super::*;
     use crate::latency::load::Measured;
 
-    /// A call whose every sample is `micros` (so its p50 is that, to the
-    /// histogram's 3 significant digits).
+    /// A call recorded at `micros`, its p50 set to exactly that (the
+    /// histogram's own is only good to 3 significant digits).
     fn call(plugin: &str, kind: CallKind, name: &str, micros: u64) -> CallReport {
         let mut call = CallReport::new(plugin, kind, name, None);
         let mut measured = Measured::default();
@@ -155,6 +155,7 @@ mod tests {
             measured.latencies.record_ns(micros * 1000);
         }
         call.add_round(measured);
+        call.summary.p50_ns = micros * 1000;
         call
     }
 
