@@ -81,9 +81,9 @@ impl Parts {
     }
 }
 
-/// One attribution per measured hook, and one per reference-plugin hook
-/// (its ratio to the physical floor is the harness client's).
-pub fn attribute(calls: &[CallReport]) -> Vec<Attribution> {
+/// One attribution per measured hook; the four-part split for the plugins
+/// in `python` (ids of Python plugins) only.
+pub fn attribute(calls: &[CallReport], python: &[&str]) -> Vec<Attribution> {
     let p50 = |kind: CallKind, name: &str, plugin: Option<&str>| -> Option<u64> {
         let measured =
             |call: &&CallReport| call.kind == kind && call.name == name && call.summary.count > 0;
@@ -102,7 +102,10 @@ pub fn attribute(calls: &[CallReport]) -> Vec<Attribution> {
             let physical = p50(CallKind::FloorSocket, &hook.name, Some(&hook.plugin));
             let raw_tonic = p50(CallKind::FloorRaw, &hook.name, None);
             let rust = p50(CallKind::FloorHarness, &hook.name, None);
-            let python = p50(CallKind::FloorPython, &hook.name, None);
+            let python = python
+                .contains(&hook.plugin.as_str())
+                .then(|| p50(CallKind::FloorPython, &hook.name, None))
+                .flatten();
             let over_physical = |value: Option<u64>| Some(ratio(value?, physical?));
             Attribution {
                 hook: hook.name.clone(),
@@ -168,7 +171,7 @@ mod tests {
             call("ref", CallKind::FloorRaw, "MessageWillBePosted", 50),
             call("bare", CallKind::FloorPython, "MessageWillBePosted", 300),
         ];
-        let [attribution] = attribute(&calls).try_into().expect("one hook");
+        let [attribution] = attribute(&calls, &["py"]).try_into().expect("one hook");
         let parts = attribution.parts.expect("every floor measured");
         assert_eq!(parts.physical_ns, 20_000);
         assert_eq!(parts.rust_grpc_ns, 40_000);
@@ -188,7 +191,7 @@ mod tests {
             call("ref", CallKind::FloorSocket, "ExecuteCommand", 35),
             call("ref", CallKind::FloorHarness, "ExecuteCommand", 70),
         ];
-        let [attribution] = attribute(&calls).try_into().expect("one hook");
+        let [attribution] = attribute(&calls, &[]).try_into().expect("one hook");
         assert_eq!(attribution.parts, None);
         assert_eq!(attribution.hook_ratio, Some(2.0));
         assert_eq!(attribution.raw_tonic_ratio, None);
@@ -201,7 +204,7 @@ mod tests {
             call("b", CallKind::FloorSocket, "ExecuteCommand", 50),
             call("a", CallKind::FloorSocket, "ExecuteCommand", 25),
         ];
-        assert_eq!(attribute(&calls)[0].physical_p50_ns, Some(25_000));
+        assert_eq!(attribute(&calls, &[])[0].physical_p50_ns, Some(25_000));
     }
 
     #[test]

@@ -19,7 +19,10 @@ use super::{
     machine, overhead,
     pacing::PreciseClock,
     physical::{SocketProbe, Transport},
-    report::{BenchReport, CallKind, CallReport, PluginInfo, Role, SCHEMA, Source, now_rfc3339},
+    report::{
+        BenchReport, CallKind, CallReport, PluginInfo, Role, SCHEMA, Source, now_rfc3339,
+        python_plugins,
+    },
     targets::{self, Payloads, Selection},
 };
 use crate::{
@@ -338,6 +341,7 @@ async fn measure(
     for (floor, (floor_target, role)) in floors.iter().zip(floor_plugins) {
         plugins.push(plugin_info(floor, floor_target, role));
     }
+    let attribution = attribution::attribute(&calls, &python_plugins(&plugins));
     let report = BenchReport {
         schema: SCHEMA.to_owned(),
         created: String::new(),
@@ -348,7 +352,7 @@ async fn measure(
         sources: vec![source(target, options)],
         plugins,
         overhead: overhead::overheads(&calls),
-        attribution: attribution::attribute(&calls),
+        attribution,
         calls,
         budget: None,
         baseline: None,

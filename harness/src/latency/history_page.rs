@@ -19,7 +19,7 @@ const TOP: f64 = 28.0;
 const BOTTOM: f64 = 56.0;
 
 /// What the pages say about how steps are found.
-pub const METHOD: &str = "A step is found by binary segmentation: every split of a segment of the series is a candidate, and it is a step when the medians of the two sides differ by more than the noise band (the larger of the two sides' median round-to-round spread of p50) and no point of one side overlaps the other; the largest such change, in noise bands, is taken and both sides are searched again. Series are per machine: reports from different machines are never compared.";
+pub const METHOD: &str = "A step is found by binary segmentation: every split of a segment of the series (its right side may end early, so a level that comes and goes counts) is a candidate, and it is a step when the means of the two sides differ by more than the noise band (the larger of the two sides' median round-to-round spread of p50) and no point of one side overlaps the other; the largest such change, in noise bands, is taken and both sides are searched again. Series are per machine: reports from different machines are never compared.";
 
 /// The step lines of the summary, regressions first.
 pub fn step_lines(series: &[Series]) -> Vec<String> {

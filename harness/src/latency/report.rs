@@ -299,10 +299,16 @@ impl BenchReport {
                 found: schema.unwrap_or("(none)").to_owned(),
             });
         }
-        serde_path_to_error::deserialize(value).map_err(|err| ReportError::Invalid {
-            path: shown,
-            message: format!("{}: {}", err.path(), err.inner()),
-        })
+        let mut report: BenchReport =
+            serde_path_to_error::deserialize(value).map_err(|err| ReportError::Invalid {
+                path: shown,
+                message: format!("{}: {}", err.path(), err.inner()),
+            })?;
+        // Derived from the calls: recomputed, so reports written before
+        // the attribution existed (or by an older harness) get it too.
+        report.attribution =
+            attribution::attribute(&report.calls, &python_plugins(&report.plugins));
+        Ok(report)
     }
 
     pub fn to_json(&self) -> String {
@@ -385,7 +391,7 @@ impl BenchReport {
             machine,
             sources: reports.iter().flat_map(|r| r.sources.clone()).collect(),
             overhead: overhead::overheads(&calls),
-            attribution: attribution::attribute(&calls),
+            attribution: attribution::attribute(&calls, &python_plugins(&plugins)),
             plugins,
             calls,
             budget: None,
@@ -394,6 +400,16 @@ impl BenchReport {
             notes,
         })
     }
+}
+
+/// The ids of the Python plugins under test: the ones a hook's time is
+/// split for at the Python gRPC floor.
+pub fn python_plugins(plugins: &[PluginInfo]) -> Vec<&str> {
+    plugins
+        .iter()
+        .filter(|plugin| plugin.role == Role::Bench && plugin.runtime == "python")
+        .map(|plugin| plugin.id.as_str())
+        .collect()
 }
 
 /// Now, as RFC 3339 UTC to the second.
