@@ -438,6 +438,8 @@ pub(crate) mod tests {
             }
             call.add_round(measured);
         }
+        // What loading derives, so a round trip is exact.
+        let attribution = attribution::attribute(std::slice::from_ref(&call), &[]);
         BenchReport {
             schema: SCHEMA.to_owned(),
             created: "2025-01-01T00:00:00Z".to_owned(),
@@ -447,7 +449,7 @@ pub(crate) mod tests {
             plugins: Vec::new(),
             calls: vec![call],
             overhead: Vec::new(),
-            attribution: Vec::new(),
+            attribution,
             budget: None,
             baseline: None,
             interrupted: false,
