@@ -40,12 +40,19 @@ enum Command {
     Gate(cli::gate::GateArgs),
     /// Protocol checks: `proto diff SOURCE` compares the harness's protocol with an SDK's.
     Proto(cli::proto::ProtoArgs),
+    /// The echo side of bench's physical floor (a raw socket ping-pong); started by bench itself.
+    #[command(name = "__socket-echo", hide = true)]
+    SocketEcho(cli::bench::SocketEchoArgs),
 }
 
 fn main() -> ExitCode {
     // The matches say which flags were given, so they win over harness.toml.
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    // Blocking std sockets only: no runtime may be part of the floor.
+    if let Command::SocketEcho(args) = &cli.command {
+        return ExitCode::from(cli::bench::socket_echo_command(args));
+    }
     let subcommand_matches = matches
         .subcommand()
         .map(|(_, matches)| matches.clone())
@@ -72,6 +79,7 @@ fn main() -> ExitCode {
             Command::Report(args) => cli::report::report_command(args).await,
             Command::Gate(args) => cli::gate::gate_command(args).await,
             Command::Proto(args) => cli::proto::proto_command(args).await,
+            Command::SocketEcho(_) => unreachable!("answered before the runtime started"),
         }
     });
     ExitCode::from(code)

@@ -11,8 +11,8 @@ use harness::{
         self, BenchError, BenchOptions, BenchReport, Stat, baseline,
         budget::{self, Budget},
         load::{Bounds, Mode},
+        physical::{self, Transport},
         render,
-        report::CallKind,
         targets::Selection,
     },
     launch::PluginTarget,
@@ -68,6 +68,37 @@ pub struct BenchArgs {
     /// The reference plugin the harness's overhead is measured against, or `none` [default: fixtures/plugins/rust-reference of this checkout].
     #[arg(long, value_name = "PLUGIN|none")]
     floor: Option<String>,
+    /// For Python plugins: the bare grpcio plugin whose hooks answer at once (the Python gRPC floor), or `none` [default: fixtures/plugins/bare-grpcio-python of this checkout].
+    #[arg(long, value_name = "PLUGIN|none")]
+    python_floor: Option<String>,
+    /// Skip the physical floor (a raw socket ping-pong with a child process, on the plugin's transport).
+    #[arg(long)]
+    no_socket_floor: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SocketEchoArgs {
+    /// `tcp` or `unix`.
+    transport: String,
+}
+
+/// The echo side of the physical floor: announces its address on stdout
+/// and echoes one connection's frames (see `latency::physical`).
+pub fn socket_echo_command(args: &SocketEchoArgs) -> u8 {
+    let Some(transport) = Transport::parse(&args.transport) else {
+        eprintln!(
+            "error: transport {:?} is neither tcp nor unix",
+            args.transport
+        );
+        return exit::BAD_INPUT;
+    };
+    match physical::serve_echo(transport, &mut std::io::stdout()) {
+        Ok(()) => exit::PASSED,
+        Err(err) => {
+            eprintln!("error: the socket echo failed: {err}");
+            exit::FAILED
+        }
+    }
 }
 
 /// An earlier report and how to name it (its path).
@@ -152,11 +183,8 @@ fn prepare(args: &BenchArgs) -> anyhow::Result<(PluginTarget, BenchOptions, Opti
         Some(path) => Some((BenchReport::load(path)?, path.display().to_string())),
         None => None,
     };
-    let floor = match args.floor.as_deref() {
-        Some("none") => None,
-        Some(path) => Some(PluginTarget::resolve(Path::new(path))?),
-        None => default_floor(),
-    };
+    let floor = floor_plugin(args.floor.as_deref(), "rust-reference")?;
+    let python_floor = floor_plugin(args.python_floor.as_deref(), "bare-grpcio-python")?;
     let concurrency = args.concurrency as usize;
     let mode = match args.rate {
         Some(rate) => Mode::Open { rate, concurrency },
@@ -191,22 +219,37 @@ fn prepare(args: &BenchArgs) -> anyhow::Result<(PluginTarget, BenchOptions, Opti
         warmup: args.warmup,
         rounds: args.rounds as usize,
         floor,
+        python_floor,
+        echo_program: if args.no_socket_floor {
+            None
+        } else {
+            physical::echo_program()
+        },
         cancel: CancellationToken::new(),
     };
     Ok((target, options, baseline))
 }
 
-/// `fixtures/plugins/rust-reference` of the checkout this harness was
-/// built from (or run in), if there is one.
-fn default_floor() -> Option<PluginTarget> {
-    let relative = Path::new("fixtures/plugins/rust-reference");
+/// A floor plugin: the one given, none for `none`, or the fixture `name`.
+fn floor_plugin(given: Option<&str>, name: &str) -> anyhow::Result<Option<PluginTarget>> {
+    Ok(match given {
+        Some("none") => None,
+        Some(path) => Some(PluginTarget::resolve(Path::new(path))?),
+        None => default_floor(name),
+    })
+}
+
+/// `fixtures/plugins/NAME` of the checkout this harness was built from
+/// (or run in), if there is one.
+fn default_floor(name: &str) -> Option<PluginTarget> {
+    let relative = Path::new("fixtures/plugins").join(name);
     let from_exe = std::env::current_exe().ok();
     let from_cwd = std::env::current_dir().ok();
     [from_exe, from_cwd]
         .into_iter()
         .flatten()
         .flat_map(|start| start.ancestors().map(Path::to_path_buf).collect::<Vec<_>>())
-        .map(|dir| dir.join(relative))
+        .map(|dir| dir.join(&relative))
         .find(|dir| dir.join("plugin.json").is_file())
         .and_then(|dir| PluginTarget::resolve(&dir).ok())
 }
@@ -232,11 +275,10 @@ pub fn judge(
 
 /// The exit code a judged report earns.
 pub fn verdict(report: &BenchReport) -> u8 {
-    let failed_calls = report.calls.iter().any(|call| {
-        call.errors > 0
-            && (budget::is_gated(call.kind)
-                || matches!(call.kind, CallKind::FloorHarness | CallKind::FloorRaw))
-    });
+    let failed_calls = report
+        .calls
+        .iter()
+        .any(|call| call.errors > 0 && (budget::is_gated(call.kind) || call.kind.is_floor()));
     let over_budget = report.budget.as_ref().is_some_and(|budget| !budget.passed);
     let regressed = report.baseline.as_ref().is_some_and(|c| c.regressions > 0);
     if report.interrupted {

@@ -1,16 +1,24 @@
 //! `harness report`: merge or compare existing bench reports.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use harness::latency::{self, BenchReport, Stat, render, report::now_rfc3339};
+use harness::latency::{
+    self, BenchReport, Stat, history, history_page, render, report::now_rfc3339,
+};
 
 use super::{bench, exit};
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
     /// report.json files written by `harness bench --out`.
-    #[arg(value_name = "REPORT.json", required = true)]
+    #[arg(value_name = "REPORT.json", required_unless_present = "history")]
     reports: Vec<PathBuf>,
+    /// Trends instead: DIR holds dated report directories (DIR/NAME/report.json, names sorting by date, e.g. reports/nightly). Writes history.html and history.md (into --out, else DIR), marks steps beyond the measured noise, exits 1 on a regression the latest report still shows.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["reports", "merge", "budget"])]
+    history: Option<PathBuf>,
+    /// With --history: a remark printed at the top of both pages (how the runs were made).
+    #[arg(long, value_name = "TEXT", requires = "history")]
+    note: Option<String>,
     /// Merge them into one report (histograms added, rounds pooled). Without it, every report after the first is compared with the first.
     #[arg(long)]
     merge: bool,
@@ -26,6 +34,9 @@ pub struct ReportArgs {
 }
 
 pub async fn report_command(args: ReportArgs) -> u8 {
+    if let Some(dir) = &args.history {
+        return history_command(dir, args.out.as_deref(), args.note.as_deref());
+    }
     let mut reports = Vec::new();
     for path in &args.reports {
         match BenchReport::load(path) {
@@ -88,5 +99,49 @@ pub async fn report_command(args: ReportArgs) -> u8 {
         exit::FAILED
     } else {
         bench::verdict(&result)
+    }
+}
+
+/// `--history DIR`: the trend pages, and exit 1 on an unresolved regression.
+fn history_command(dir: &Path, out: Option<&Path>, note: Option<&str>) -> u8 {
+    let dated = match history::load(dir) {
+        Ok(dated) => dated,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let series = history::series(&dated);
+    for line in history_page::step_lines(&series) {
+        println!("{line}");
+    }
+    let out = out.unwrap_or(dir);
+    let pages = [
+        ("history.html", history_page::html(&dated, &series, note)),
+        ("history.md", history_page::markdown(&dated, &series, note)),
+    ];
+    for (name, text) in pages {
+        let path = out.join(name);
+        let written = std::fs::create_dir_all(out).and_then(|()| std::fs::write(&path, text));
+        if let Err(err) = written {
+            eprintln!("error: cannot write {}: {err}", path.display());
+            return exit::BAD_INPUT;
+        }
+        println!("{:>12} {}", "Wrote", path.display());
+    }
+    let unresolved = series
+        .iter()
+        .flat_map(|one| one.unresolved_regressions())
+        .count();
+    println!(
+        "{} reports, {} series, {unresolved} unresolved regression{}",
+        dated.len(),
+        series.len(),
+        if unresolved == 1 { "" } else { "s" }
+    );
+    if unresolved > 0 {
+        exit::FAILED
+    } else {
+        exit::PASSED
     }
 }

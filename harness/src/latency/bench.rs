@@ -7,23 +7,28 @@
 use std::{
     collections::BTreeMap,
     path::PathBuf,
+    sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    api_bench,
+    api_bench, attribution,
     load::{self, Bounds, Measured, Mode},
     machine, overhead,
     pacing::PreciseClock,
-    report::{BenchReport, CallKind, CallReport, PluginInfo, Role, SCHEMA, Source, now_rfc3339},
+    physical::{SocketProbe, Transport},
+    report::{
+        BenchReport, CallKind, CallReport, PluginInfo, Role, SCHEMA, Source, now_rfc3339,
+        python_plugins,
+    },
     targets::{self, Payloads, Selection},
 };
 use crate::{
     api::{ApiOutcome, Seed, World},
     hooks::HookClient,
-    launch::{CapturedLine, LaunchOptions, PluginTarget, RunningPlugin, Runtime},
+    launch::{CapturedLine, LaunchOptions, PluginAddress, PluginTarget, RunningPlugin, Runtime},
     session::{Session, SessionError},
     suite::{self, Suite},
 };
@@ -47,6 +52,12 @@ pub struct BenchOptions {
     pub rounds: usize,
     /// The reference plugin for the floor; `None` skips it.
     pub floor: Option<PluginTarget>,
+    /// The bare grpcio plugin, the Python gRPC floor of Python plugins;
+    /// `None` skips it.
+    pub python_floor: Option<PluginTarget>,
+    /// The program that answers `__socket-echo` (this harness), for the
+    /// physical floor; `None` skips it.
+    pub echo_program: Option<PathBuf>,
     pub cancel: CancellationToken,
 }
 
@@ -82,6 +93,11 @@ enum Work {
     Load(load::Caller),
     /// API calls the plugin makes and times itself, on command.
     PluginSide { client: HookClient, rpc: String },
+    /// Raw socket ping-pongs of `size` bytes: the physical floor.
+    Socket {
+        probe: Arc<Mutex<SocketProbe>>,
+        size: usize,
+    },
 }
 
 /// What a bench tells its reporter as it goes.
@@ -93,10 +109,15 @@ pub enum BenchEvent<'a> {
     Launched {
         plugin: &'a RunningPlugin,
     },
-    /// A second copy of the reference plugin, for the harness's own floor.
+    /// A second copy of the reference plugin, for the harness's own floor
+    /// (or the bare grpcio plugin, for the Python gRPC floor).
     FloorLaunched {
         target: &'a PluginTarget,
         plugin: &'a RunningPlugin,
+    },
+    /// The socket echo of the physical floor answers on `transport`.
+    EchoStarted {
+        transport: &'a str,
     },
     /// What will be measured: `kind/name` per call, the rounds, and the
     /// time bound when one was set.
@@ -146,15 +167,15 @@ pub async fn bench(
     progress(BenchEvent::Launched {
         plugin: &session.plugin,
     });
-    let mut floor = None;
-    let outcome = measure(target, options, &mut session, &mut floor, progress).await;
+    let mut floors = Vec::new();
+    let outcome = measure(target, options, &mut session, &mut floors, progress).await;
     let cancelled = options.cancel.is_cancelled();
     let grace = if cancelled {
         Duration::ZERO
     } else {
         options.grace
     };
-    if let Some(floor) = floor {
+    for floor in floors {
         floor.stop(grace).await;
     }
     if !cancelled {
@@ -201,7 +222,7 @@ async fn measure(
     target: &PluginTarget,
     options: &BenchOptions,
     session: &mut Session,
-    floor: &mut Option<Session>,
+    floors: &mut Vec<Session>,
     progress: &mut dyn FnMut(BenchEvent<'_>),
 ) -> Result<(BenchReport, Versions), BenchError> {
     let mut notes = Vec::new();
@@ -251,13 +272,11 @@ async fn measure(
         list.extend(targets);
         versions = reported;
     }
-    if let (Some(floor_target), false) = (&options.floor, hooks.is_empty()) {
-        match Session::start(floor_target, None, &options.launch).await {
-            Ok(started) => {
-                progress(BenchEvent::FloorLaunched {
-                    target: floor_target,
-                    plugin: &started.plugin,
-                });
+    let mut floor_plugins = Vec::new();
+    if !hooks.is_empty() {
+        if let Some(floor_target) = &options.floor {
+            let started = start_floor(floor_target, options, &mut notes, progress).await;
+            if let Some(started) = started {
                 list.extend(floor_targets(
                     &started,
                     floor_target,
@@ -265,12 +284,32 @@ async fn measure(
                     options,
                     &mut notes,
                 ));
-                *floor = Some(started);
+                floor_plugins.push((floor_target, Role::Floor));
+                floors.push(started);
             }
-            Err(err) => notes.push(format!(
-                "the floor was not measured: the reference plugin {} did not start: {err}",
-                floor_target.dir.display()
-            )),
+        }
+        if let (Some(python_floor), Runtime::Python) = (&options.python_floor, target.runtime) {
+            let started = start_floor(python_floor, options, &mut notes, progress).await;
+            if let Some(started) = started {
+                list.extend(python_floor_targets(
+                    &started,
+                    python_floor,
+                    &hooks,
+                    options,
+                ));
+                floor_plugins.push((python_floor, Role::PythonFloor));
+                floors.push(started);
+            }
+        }
+        if let Some(program) = &options.echo_program {
+            list.extend(socket_targets(
+                program,
+                &session.plugin.handshake.address,
+                &id,
+                &hooks,
+                &mut notes,
+                progress,
+            ));
         }
     }
     if list.is_empty() {
@@ -299,9 +338,10 @@ async fn measure(
     calls.sort_by_key(|call| call.kind);
     notes.extend(call_notes(&calls, options.mode));
     let mut plugins = vec![plugin_info(session, target, Role::Bench)];
-    if let (Some(floor), Some(floor_target)) = (floor.as_ref(), &options.floor) {
-        plugins.push(plugin_info(floor, floor_target, Role::Floor));
+    for (floor, (floor_target, role)) in floors.iter().zip(floor_plugins) {
+        plugins.push(plugin_info(floor, floor_target, role));
     }
+    let attribution = attribution::attribute(&calls, &python_plugins(&plugins));
     let report = BenchReport {
         schema: SCHEMA.to_owned(),
         created: String::new(),
@@ -312,6 +352,7 @@ async fn measure(
         sources: vec![source(target, options)],
         plugins,
         overhead: overhead::overheads(&calls),
+        attribution,
         calls,
         budget: None,
         baseline: None,
@@ -386,6 +427,21 @@ async fn run_target(target: &Target, bounds: Bounds, options: &BenchOptions) -> 
     match &target.work {
         Work::Load(caller) => {
             load::run(caller, options.mode, bounds, &PreciseClock, &options.cancel).await
+        }
+        Work::Socket { probe, size } => {
+            let (probe, size, cancel) = (probe.clone(), *size, options.cancel.clone());
+            // Blocking reads and writes, on a thread of their own: no
+            // runtime wake-up is part of the physical floor.
+            let measured = tokio::task::spawn_blocking(move || {
+                let mut probe = probe.lock().unwrap_or_else(PoisonError::into_inner);
+                probe.measure(size, bounds, &cancel)
+            })
+            .await;
+            measured.unwrap_or_else(|err| Measured {
+                errors: 1,
+                first_error: Some(format!("the socket probe's thread failed: {err}")),
+                ..Measured::default()
+            })
         }
         Work::PluginSide { client, rpc } => {
             tokio::select! {
@@ -528,6 +584,102 @@ fn floor_targets(
         });
     }
     list
+}
+
+/// Starts a floor plugin; a note says why when it does not start.
+async fn start_floor(
+    floor_target: &PluginTarget,
+    options: &BenchOptions,
+    notes: &mut Vec<String>,
+    progress: &mut dyn FnMut(BenchEvent<'_>),
+) -> Option<Session> {
+    match Session::start(floor_target, None, &options.launch).await {
+        Ok(started) => {
+            progress(BenchEvent::FloorLaunched {
+                target: floor_target,
+                plugin: &started.plugin,
+            });
+            Some(started)
+        }
+        Err(err) => {
+            notes.push(format!(
+                "the floor was not measured: {} did not start: {err}",
+                floor_target.dir.display()
+            ));
+            None
+        }
+    }
+}
+
+/// The selected hooks against the bare grpcio plugin, through the
+/// harness's client: the Python gRPC floor.
+fn python_floor_targets(
+    floor: &Session,
+    floor_target: &PluginTarget,
+    hooks: &[Payloads],
+    options: &BenchOptions,
+) -> Vec<Target> {
+    hooks
+        .iter()
+        .filter(|payloads| floor.plugin.implements(&payloads.hook))
+        .map(|payloads| Target {
+            call: CallReport::new(
+                &floor_target.id,
+                CallKind::FloorPython,
+                &payloads.name,
+                Some(payloads.description.clone()),
+            ),
+            work: Work::Load(targets::harness_caller(
+                &floor.plugin,
+                payloads,
+                options.deadline,
+            )),
+        })
+        .collect()
+}
+
+/// One socket echo on the plugin's transport, and a ping-pong target per
+/// hook with that hook's message size.
+fn socket_targets(
+    program: &std::path::Path,
+    address: &PluginAddress,
+    id: &str,
+    hooks: &[Payloads],
+    notes: &mut Vec<String>,
+    progress: &mut dyn FnMut(BenchEvent<'_>),
+) -> Vec<Target> {
+    let transport = Transport::of(address);
+    let probe = match SocketProbe::spawn(program, transport) {
+        Ok(probe) => Arc::new(Mutex::new(probe)),
+        Err(err) => {
+            notes.push(format!("the physical floor was not measured: {err}"));
+            return Vec::new();
+        }
+    };
+    progress(BenchEvent::EchoStarted {
+        transport: transport.name(),
+    });
+    hooks
+        .iter()
+        .map(|payloads| {
+            let size = targets::message_size(payloads);
+            Target {
+                call: CallReport::new(
+                    id,
+                    CallKind::FloorSocket,
+                    &payloads.name,
+                    Some(format!(
+                        "{size} B each way over a {} socket, blocking, between two processes",
+                        transport.name()
+                    )),
+                ),
+                work: Work::Socket {
+                    probe: probe.clone(),
+                    size,
+                },
+            }
+        })
+        .collect()
 }
 
 /// Each API method's server-side service times since `start` in the log.

@@ -30,6 +30,14 @@ pub fn html(report: &BenchReport) -> String {
     if let Some(line) = render::overhead_line(report) {
         let _ = write!(out, "<p><strong>Overall:</strong> {}.</p>", escape(&line));
     }
+    if let Some(line) = render::client_line(report) {
+        let _ = write!(out, "<p><strong>Client:</strong> {}.</p>", escape(&line));
+    }
+    if report.attribution.iter().any(|a| a.parts.is_some()) {
+        out.push_str("<h2>Where the time goes, per hook</h2><figure>");
+        out.push_str(&plot::attribution_svg(&report.attribution));
+        out.push_str("</figure>\n");
+    }
     let _ = write!(
         out,
         "<h2>Compared with upstream</h2><p>{}</p><ul>",
@@ -59,7 +67,7 @@ pub fn html(report: &BenchReport) -> String {
     for call in report
         .calls
         .iter()
-        .filter(|call| call.kind != CallKind::FloorRaw)
+        .filter(|call| !matches!(call.kind, CallKind::FloorRaw | CallKind::FloorSocket))
     {
         out.push_str("<figure>");
         out.push_str(&plot::percentile_svg(

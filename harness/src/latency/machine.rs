@@ -26,20 +26,15 @@ impl Machine {
     /// The same hardware, system and harness build: what makes figures
     /// comparable. (Python versions belong to the plugins measured.)
     pub fn same_host(&self, other: &Machine) -> bool {
-        (
-            &self.cpu_model,
-            self.cores,
-            &self.kernel,
-            &self.os,
-            self.memory_mib,
-            &self.harness_build,
-        ) == (
-            &other.cpu_model,
-            other.cores,
-            &other.kernel,
-            &other.os,
-            other.memory_mib,
-            &other.harness_build,
+        self.key() == other.key()
+    }
+
+    /// What identifies the host in a history: CPU, cores, kernel, OS,
+    /// memory and the harness's build. Python and grpcio are the plugin's.
+    pub fn key(&self) -> String {
+        format!(
+            "{} × {} | {} | {} | {} MiB | {}",
+            self.cpu_model, self.cores, self.kernel, self.os, self.memory_mib, self.harness_build
         )
     }
 

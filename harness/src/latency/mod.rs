@@ -10,16 +10,20 @@
 //! [`upstream`] give the figures their context.
 
 pub mod api_bench;
+pub mod attribution;
 pub mod baseline;
 pub mod bench;
 pub mod budget;
 pub mod floor;
 pub mod histogram;
+pub mod history;
+pub mod history_page;
 pub mod html;
 pub mod load;
 pub mod machine;
 pub mod overhead;
 pub mod pacing;
+pub mod physical;
 pub mod plot;
 pub mod render;
 pub mod report;

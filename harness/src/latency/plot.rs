@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::histogram::format_ns;
+use super::{attribution::Attribution, histogram::format_ns};
 
 /// One line on a plot.
 #[derive(Debug, Clone)]
@@ -30,6 +30,101 @@ const TOP: f64 = 30.0;
 const BOTTOM: f64 = 70.0;
 /// The x axis ends at 99.9999 %.
 const MAX_NINES: f64 = 6.0;
+
+/// One horizontal stacked bar per hook with a four-part split: physical
+/// floor, Rust gRPC, Python gRPC, plugin/SDK dispatch, on a shared linear
+/// scale, each segment labelled with its time. A negative part (a floor
+/// within the noise of the next) draws as nothing and is named in the
+/// bar's label.
+pub fn attribution_svg(attributions: &[Attribution]) -> String {
+    const BAR: f64 = 22.0;
+    const GAP: f64 = 14.0;
+    const LABEL: f64 = 260.0;
+    let rows: Vec<_> = attributions
+        .iter()
+        .filter_map(|a| Some((a, a.parts?)))
+        .collect();
+    let legend_y = TOP;
+    let first_bar = TOP + 24.0;
+    let height = first_bar + rows.len() as f64 * (BAR + GAP) + 10.0;
+    let plot_width = WIDTH + 200.0 - LABEL - RIGHT;
+    let longest = rows
+        .iter()
+        .map(|(a, _)| a.hook_p50_ns as f64)
+        .fold(1.0f64, f64::max);
+    let scale = plot_width / longest;
+    let total_width = WIDTH + 200.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total_width} {height}" width="{total_width}" height="{height}" font-family="sans-serif" font-size="11"><title>Where the time goes</title><rect width="100%" height="100%" fill="white"/><text x="10" y="18" font-size="13" font-weight="bold">Where each hook's p50 goes</text>"#
+    );
+    let names = [
+        "physical floor",
+        "Rust gRPC",
+        "Python gRPC",
+        "plugin/SDK dispatch",
+    ];
+    for (index, name) in names.iter().enumerate() {
+        let x = LABEL + index as f64 * 150.0;
+        let _ = write!(
+            svg,
+            r#"<rect x="{x}" y="{}" width="12" height="12" fill="{}"/><text x="{}" y="{}">{name}</text>"#,
+            legend_y - 10.0,
+            PALETTE[index],
+            x + 16.0,
+            legend_y
+        );
+    }
+    for (row, (attribution, parts)) in rows.iter().enumerate() {
+        let y = first_bar + row as f64 * (BAR + GAP);
+        let negative: Vec<&str> = parts
+            .named()
+            .iter()
+            .filter(|(_, nanos)| *nanos < 0)
+            .map(|(name, _)| *name)
+            .collect();
+        let note = if negative.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} within noise)", negative.join(", "))
+        };
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end">{} · {}{}</text>"#,
+            LABEL - 8.0,
+            y + BAR / 2.0 + 4.0,
+            escape(&attribution.hook),
+            format_ns(attribution.hook_p50_ns as f64),
+            escape(&note)
+        );
+        let mut x = LABEL;
+        for (index, (name, nanos)) in parts.named().iter().enumerate() {
+            let width = (*nanos).max(0) as f64 * scale;
+            if width <= 0.0 {
+                continue;
+            }
+            let _ = write!(
+                svg,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{BAR}" fill="{}"><title>{name}: {}</title></rect>"#,
+                PALETTE[index],
+                format_ns(*nanos as f64)
+            );
+            if width > 44.0 {
+                let _ = write!(
+                    svg,
+                    r#"<text x="{:.1}" y="{:.1}" fill="white" text-anchor="middle">{}</text>"#,
+                    x + width / 2.0,
+                    y + BAR / 2.0 + 4.0,
+                    format_ns(*nanos as f64)
+                );
+            }
+            x += width;
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
 
 /// A plot of `series` titled `title`; empty series are left out.
 pub fn percentile_svg(title: &str, series: &[Series]) -> String {

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::{
+    attribution,
     baseline::{self, Verdict},
     histogram::{Stat, Summary, format_ns},
     load::Mode,
@@ -77,7 +78,117 @@ pub fn sections(report: &BenchReport) -> Vec<(String, String, Table)> {
             overhead_table(report),
         ));
     }
+    if report
+        .attribution
+        .iter()
+        .any(|a| a.physical_p50_ns.is_some())
+    {
+        sections.push((
+            "Physical floor".to_owned(),
+            "Each hook's p50 as a multiple of a raw socket ping-pong between two processes on the plugin's transport, same run, same message size: nothing that talks to the plugin over that socket can be faster. Beside it, the reference plugin's same hook through the bare tonic client and through the harness's client.".to_owned(),
+            physical_table(report),
+        ));
+    }
+    if report.attribution.iter().any(|a| a.parts.is_some()) {
+        sections.push((
+            "Where the time goes".to_owned(),
+            "Each hook's p50 split at the floors measured in the same run: the physical floor (raw socket), the Rust gRPC floor (the reference plugin through the harness's client) minus it, the Python gRPC floor (a bare grpcio plugin answering at once) minus that, and the rest: the plugin's own dispatch and handler. Differences of p50s; they add up to the hook's p50, and a negative part is within the noise of its neighbour.".to_owned(),
+            attribution_table(report),
+        ));
+    }
     sections
+}
+
+fn ratio_text(ratio: Option<f64>) -> String {
+    ratio.map_or_else(|| "–".to_owned(), |ratio| format!("{ratio:.2}×"))
+}
+
+fn optional_ns(nanos: Option<u64>) -> String {
+    nanos.map_or_else(|| "–".to_owned(), |nanos| format_ns(nanos as f64))
+}
+
+fn physical_table(report: &BenchReport) -> Table {
+    let header = [
+        "hook",
+        "physical p50",
+        "hook p50",
+        "hook ×physical",
+        "raw tonic p50",
+        "raw tonic ×physical",
+        "harness client p50",
+        "harness client ×physical",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mixed = report
+        .attribution
+        .iter()
+        .any(|a| a.plugin != report.attribution[0].plugin);
+    let rows = report
+        .attribution
+        .iter()
+        .map(|a| {
+            vec![
+                if mixed {
+                    format!("{} ({})", a.hook, a.plugin)
+                } else {
+                    a.hook.clone()
+                },
+                optional_ns(a.physical_p50_ns),
+                format_ns(a.hook_p50_ns as f64),
+                ratio_text(a.hook_ratio),
+                optional_ns(a.raw_tonic_p50_ns),
+                ratio_text(a.raw_tonic_ratio),
+                optional_ns(a.rust_grpc_p50_ns),
+                ratio_text(a.harness_client_ratio),
+            ]
+        })
+        .collect();
+    Table { header, rows }
+}
+
+fn attribution_table(report: &BenchReport) -> Table {
+    let header = [
+        "hook",
+        "p50",
+        "physical floor",
+        "+ Rust gRPC",
+        "+ Python gRPC",
+        "+ plugin/SDK dispatch",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let rows = report
+        .attribution
+        .iter()
+        .filter_map(|a| {
+            let parts = a.parts?;
+            let share = |nanos: i64| {
+                format!(
+                    "{} ({:.0}%)",
+                    signed_ns(nanos as f64).trim_start_matches('+'),
+                    100.0 * nanos as f64 / a.hook_p50_ns.max(1) as f64
+                )
+            };
+            Some(vec![
+                format!("{} ({})", a.hook, a.plugin),
+                format_ns(a.hook_p50_ns as f64),
+                share(parts.physical_ns),
+                share(parts.rust_grpc_ns),
+                share(parts.python_grpc_ns),
+                share(parts.dispatch_ns),
+            ])
+        })
+        .collect();
+    Table { header, rows }
+}
+
+/// One line on the harness client against the physical floor.
+pub fn client_line(report: &BenchReport) -> Option<String> {
+    let ratio = attribution::client_ratio(&report.attribution)?;
+    Some(format!(
+        "harness client {ratio:.2}× the physical floor at p50 (reference plugin, median over hooks)"
+    ))
 }
 
 /// The call's name, with its plugin when the table mixes plugins (a
@@ -312,6 +423,7 @@ pub fn console(report: &BenchReport) -> String {
     }
     let mut tail = Vec::new();
     tail.extend(overhead_line(report));
+    tail.extend(client_line(report));
     tail.extend(upstream::comparisons(report));
     tail.extend(report.notes.iter().map(|note| format!("note: {note}")));
     tail.extend(verdict_lines(report));

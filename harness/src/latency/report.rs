@@ -8,6 +8,7 @@ use std::{collections::BTreeMap, fmt, path::Path};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    attribution::{self, Attribution},
     baseline::Comparison,
     budget::BudgetVerdict,
     histogram::{Latencies, Summary},
@@ -31,6 +32,9 @@ pub struct BenchReport {
     pub calls: Vec<CallReport>,
     /// The harness's own cost per hook, against the raw client's floor.
     pub overhead: Vec<Overhead>,
+    /// Each hook against the physical, Rust gRPC and Python gRPC floors.
+    #[serde(default)]
+    pub attribution: Vec<Attribution>,
     pub budget: Option<BudgetVerdict>,
     pub baseline: Option<Comparison>,
     /// Stopped by Ctrl-C: the figures cover what ran until then.
@@ -74,6 +78,8 @@ pub enum Role {
     Bench,
     /// The reference plugin the harness's overhead is measured against.
     Floor,
+    /// The bare grpcio plugin, the Python gRPC floor.
+    PythonFloor,
 }
 
 /// What a histogram measures.
@@ -90,6 +96,12 @@ pub enum CallKind {
     FloorHarness,
     /// The same hook through a bare generated tonic client: the floor.
     FloorRaw,
+    /// A raw socket ping-pong with the hook's message size, on the plugin's
+    /// transport: the physical floor.
+    FloorSocket,
+    /// The same hook of a bare grpcio plugin through the harness's client:
+    /// the Python gRPC floor.
+    FloorPython,
 }
 
 impl CallKind {
@@ -100,7 +112,20 @@ impl CallKind {
             CallKind::ApiServer => "api, server-side",
             CallKind::FloorHarness => "floor, harness client",
             CallKind::FloorRaw => "floor, raw tonic client",
+            CallKind::FloorSocket => "floor, raw socket",
+            CallKind::FloorPython => "floor, bare grpcio",
         }
+    }
+
+    /// A floor the plugin under test is measured against.
+    pub fn is_floor(self) -> bool {
+        matches!(
+            self,
+            CallKind::FloorHarness
+                | CallKind::FloorRaw
+                | CallKind::FloorSocket
+                | CallKind::FloorPython
+        )
     }
 
     /// Short, for call keys: `hook`, `api-plugin`, `floor-raw`...
@@ -111,6 +136,8 @@ impl CallKind {
             CallKind::ApiServer => "api-server",
             CallKind::FloorHarness => "floor-harness",
             CallKind::FloorRaw => "floor-raw",
+            CallKind::FloorSocket => "floor-socket",
+            CallKind::FloorPython => "floor-python",
         }
     }
 }
@@ -272,10 +299,16 @@ impl BenchReport {
                 found: schema.unwrap_or("(none)").to_owned(),
             });
         }
-        serde_path_to_error::deserialize(value).map_err(|err| ReportError::Invalid {
-            path: shown,
-            message: format!("{}: {}", err.path(), err.inner()),
-        })
+        let mut report: BenchReport =
+            serde_path_to_error::deserialize(value).map_err(|err| ReportError::Invalid {
+                path: shown,
+                message: format!("{}: {}", err.path(), err.inner()),
+            })?;
+        // Derived from the calls: recomputed, so reports written before
+        // the attribution existed (or by an older harness) get it too.
+        report.attribution =
+            attribution::attribute(&report.calls, &python_plugins(&report.plugins));
+        Ok(report)
     }
 
     pub fn to_json(&self) -> String {
@@ -358,6 +391,7 @@ impl BenchReport {
             machine,
             sources: reports.iter().flat_map(|r| r.sources.clone()).collect(),
             overhead: overhead::overheads(&calls),
+            attribution: attribution::attribute(&calls, &python_plugins(&plugins)),
             plugins,
             calls,
             budget: None,
@@ -366,6 +400,16 @@ impl BenchReport {
             notes,
         })
     }
+}
+
+/// The ids of the Python plugins under test: the ones a hook's time is
+/// split for at the Python gRPC floor.
+pub fn python_plugins(plugins: &[PluginInfo]) -> Vec<&str> {
+    plugins
+        .iter()
+        .filter(|plugin| plugin.role == Role::Bench && plugin.runtime == "python")
+        .map(|plugin| plugin.id.as_str())
+        .collect()
 }
 
 /// Now, as RFC 3339 UTC to the second.
@@ -394,6 +438,8 @@ pub(crate) mod tests {
             }
             call.add_round(measured);
         }
+        // What loading derives, so a round trip is exact.
+        let attribution = attribution::attribute(std::slice::from_ref(&call), &[]);
         BenchReport {
             schema: SCHEMA.to_owned(),
             created: "2025-01-01T00:00:00Z".to_owned(),
@@ -403,6 +449,7 @@ pub(crate) mod tests {
             plugins: Vec::new(),
             calls: vec![call],
             overhead: Vec::new(),
+            attribution,
             budget: None,
             baseline: None,
             interrupted: false,

@@ -318,6 +318,20 @@ pub fn select_api(
     Ok((chosen, notes))
 }
 
+/// The bytes a call of `payloads` puts on the wire as its request, for
+/// the physical floor's ping-pong: the encoded requests' mean size (with
+/// gRPC's 5-byte message prefix), or the HTTP body.
+pub fn message_size(payloads: &Payloads) -> usize {
+    const GRPC_PREFIX: usize = 5;
+    let body = match &payloads.requests {
+        Requests::Unary(requests) => {
+            requests.iter().map(Bytes::len).sum::<usize>() / requests.len().max(1)
+        }
+        Requests::Http(http) => usize::try_from(http.body_len).unwrap_or(usize::MAX),
+    };
+    body.saturating_add(GRPC_PREFIX)
+}
+
 /// Calls `payloads.hook` through the harness's clients, as the server
 /// does: the hook client for unary hooks, the ServeHTTP client for HTTP.
 pub fn harness_caller(plugin: &RunningPlugin, payloads: &Payloads, deadline: Duration) -> Caller {

@@ -31,6 +31,11 @@ pub fn bench_line(out: &mut impl Write, event: &BenchEvent<'_>) -> std::io::Resu
             target.id,
             plugin.process.pid()
         ),
+        BenchEvent::EchoStarted { transport } => writeln!(
+            out,
+            "{:>12} socket echo on {transport} (the physical floor)",
+            "Started"
+        ),
         BenchEvent::Plan {
             calls,
             rounds,
