@@ -1,6 +1,6 @@
 //! The one engine every mode runs on: a [`Session`](crate::session::Session)
 //! executing suite steps, each answer checked by [`check`](crate::check)
-//! and reported in the types of [`verdict`]. `run` loops over suites with
+//! and reported in its verdict types ([`CaseReport`], [`StepReport`]). `run` loops over suites with
 //! it; fuzz, record and the control mode call single steps through it.
 
 mod executor;

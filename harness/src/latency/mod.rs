@@ -1,6 +1,6 @@
 //! Latency: how long hooks and Plugin API calls take, in HDR histograms.
 //!
-//! [`bench`] launches the plugin (and the reference plugin, whose calls
+//! [`bench()`] launches the plugin (and the reference plugin, whose calls
 //! through a bare tonic client are the floor the harness's overhead is
 //! measured against), drives each call in a [`load`] loop paced by a
 //! [`pacing`] clock, and gathers [`histogram`]s into a [`report`].
