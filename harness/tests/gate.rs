@@ -6,26 +6,13 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    fixture, harness_run, harness_subcommand, harness_subcommand_with, python_fixtures, read_json,
-    repo_root, rust_reference, write_file,
+    case_names, fixture, harness_run, harness_subcommand, harness_subcommand_with, python_fixtures,
+    read_json, repo_root, rust_reference, write_file,
 };
 
 /// The cases a run's JSON report holds, as `suite/case`.
 fn cases_run(json: &std::path::Path) -> Vec<String> {
-    let report = read_json(json);
-    report["suites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|suite| suite["cases"].as_array().unwrap())
-        .map(|case| {
-            format!(
-                "{}/{}",
-                case["suite"].as_str().unwrap(),
-                case["name"].as_str().unwrap()
-            )
-        })
-        .collect()
+    case_names(&read_json(json))
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use std::{collections::BTreeSet, path::Path};
 
-use common::{fixture, harness_run, python_fixtures, read_json};
+use common::{case_names, fixture, harness_run, python_fixtures, read_json};
 
 /// hello-python through the built-in suites and its own, in CI snapshot
 /// mode (its snapshots are committed), with `extra` flags; the JSON report.
@@ -57,23 +57,6 @@ fn normalised(mut report: serde_json::Value) -> serde_json::Value {
     }
     strip(&mut report);
     report
-}
-
-/// `suite/case` of every case the report holds.
-fn case_names(report: &serde_json::Value) -> Vec<String> {
-    report["suites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|suite| suite["cases"].as_array().unwrap())
-        .map(|case| {
-            format!(
-                "{}/{}",
-                case["suite"].as_str().unwrap(),
-                case["name"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 #[test]

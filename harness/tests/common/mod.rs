@@ -604,3 +604,20 @@ pub fn run_suite_alone(
     let (code, output) = harness_run_with(&args, setup);
     (code, output, read_json(report.path()))
 }
+
+/// `suite/case` of every case the report holds.
+pub fn case_names(report: &serde_json::Value) -> Vec<String> {
+    report["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|suite| suite["cases"].as_array().unwrap())
+        .map(|case| {
+            format!(
+                "{}/{}",
+                case["suite"].as_str().unwrap(),
+                case["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
