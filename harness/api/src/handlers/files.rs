@@ -84,42 +84,66 @@ fn upload_file(
         .next()
         .unwrap_or_default()
         .to_owned();
+    let info = new_file_info(
+        world,
+        name,
+        NO_USER,
+        &request.channel_id,
+        request.data.len(),
+    );
+    let path = format!(
+        "data/{}/teams/{NO_TEAM}/channels/{}/users/{NO_USER}/{}/{}",
+        date_stamp(info.create_at),
+        info.channel_id,
+        info.id,
+        info.name
+    );
+    store_file(world, &info, path, request.data);
+    Ok(pb::UploadFileResponse {
+        error: None,
+        file_info: Some(info),
+    })
+}
+
+/// The FileInfo of a file created now: a new id, the extension and MIME
+/// type read from `name`.
+pub(super) fn new_file_info(
+    world: &mut World,
+    name: String,
+    creator_id: &str,
+    channel_id: &str,
+    size: usize,
+) -> pb::FileInfo {
     let extension = name
         .rsplit_once('.')
         .map(|(_, ext)| ext.to_lowercase())
         .unwrap_or_default();
     let now = world.now_millis();
-    let id = world.next_id('f');
-    let path = format!(
-        "data/{}/teams/{NO_TEAM}/channels/{}/users/{NO_USER}/{id}/{name}",
-        date_stamp(now),
-        request.channel_id
-    );
-    let info = pb::FileInfo {
-        id: id.clone(),
-        creator_id: NO_USER.to_owned(),
-        channel_id: request.channel_id,
+    pb::FileInfo {
+        id: world.next_id('f'),
+        creator_id: creator_id.to_owned(),
+        channel_id: channel_id.to_owned(),
         create_at: now,
         update_at: now,
         mime_type: mime_type(&extension).to_owned(),
         name,
         extension,
-        size: request.data.len() as i64,
+        size: size as i64,
         ..Default::default()
-    };
+    }
+}
+
+/// Keeps `data` as the file `info` describes, stored at `path`.
+pub(super) fn store_file(world: &mut World, info: &pb::FileInfo, path: String, data: Vec<u8>) {
     world.files.insert(
-        id,
+        info.id.clone(),
         StoredFile {
             info: info.clone(),
             path,
-            data: request.data,
+            data,
             searchable_content: String::new(),
         },
     );
-    Ok(pb::UploadFileResponse {
-        error: None,
-        file_info: Some(info),
-    })
 }
 
 fn get_file_info(

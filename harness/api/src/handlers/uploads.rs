@@ -8,12 +8,12 @@ use mm_plugin_proto::pb;
 
 use super::{
     common::is_valid_id,
-    files::{NO_TEAM, mime_type},
+    files::{NO_TEAM, new_file_info, store_file},
 };
 use crate::{
     errors::ApiError,
     registry::{HandlerResult, Registry},
-    world::{StoredFile, Upload, World, date_stamp},
+    world::{Upload, World, date_stamp},
 };
 
 pub fn register(registry: &mut Registry) {
@@ -191,34 +191,15 @@ fn upload_data(
         .next()
         .unwrap_or_default()
         .to_owned();
-    let extension = name
-        .rsplit_once('.')
-        .map(|(_, ext)| ext.to_lowercase())
-        .unwrap_or_default();
-    let now = world.now_millis();
-    let id = world.next_id('f');
-    let info = pb::FileInfo {
-        id: id.clone(),
-        creator_id: session.user_id.clone(),
-        channel_id: session.channel_id.clone(),
-        create_at: now,
-        update_at: now,
-        mime_type: mime_type(&extension).to_owned(),
+    let mut info = new_file_info(
+        world,
         name,
-        extension,
-        size: data.len() as i64,
-        remote_id: Some(session.remote_id.clone()).filter(|id| !id.is_empty()),
-        ..Default::default()
-    };
-    world.files.insert(
-        id,
-        StoredFile {
-            info: info.clone(),
-            path: session.path,
-            data,
-            searchable_content: String::new(),
-        },
+        &session.user_id,
+        &session.channel_id,
+        data.len(),
     );
+    info.remote_id = Some(session.remote_id.clone()).filter(|id| !id.is_empty());
+    store_file(world, &info, session.path, data);
     Ok(pb::UploadDataResponse {
         error: None,
         file_info: Some(info),
