@@ -59,7 +59,11 @@ pub enum LifecycleFailure {
 
 /// The world a session starts from: `seed`, or the built-in default world.
 /// The error says what in the seed is wrong.
-pub fn world_for(target: &PluginTarget, seed: Option<(&Seed, &str)>) -> Result<World, String> {
+pub fn world_for(
+    target: &PluginTarget,
+    seed: Option<(&Seed, &str)>,
+    frozen_clock: Option<std::time::SystemTime>,
+) -> Result<World, String> {
     let default_seed;
     let (seed, origin) = match seed {
         Some(given) => given,
@@ -68,8 +72,14 @@ pub fn world_for(target: &PluginTarget, seed: Option<(&Seed, &str)>) -> Result<W
             (&default_seed, "<built-in default world>")
         }
     };
-    World::from_seed(seed, &target.id, &target.dir.display().to_string(), origin)
-        .map_err(|err| err.to_string())
+    World::from_seed_at(
+        seed,
+        &target.id,
+        &target.dir.display().to_string(),
+        origin,
+        frozen_clock,
+    )
+    .map_err(|err| err.to_string())
 }
 
 impl Session {
@@ -80,7 +90,7 @@ impl Session {
         seed: Option<(&Seed, &str)>,
         options: &LaunchOptions,
     ) -> Result<Session, SessionError> {
-        let world = world_for(target, seed).map_err(SessionError::World)?;
+        let world = world_for(target, seed, None).map_err(SessionError::World)?;
         Session::start_in(target, world, Vec::new(), options, Instant::now()).await
     }
 

@@ -42,8 +42,15 @@ fn record(plugin: &Path, run_args: &[&str]) -> (tempfile::TempDir, Vec<(String, 
     let out = dir.path().join("recorded");
     let bundle = recording_bundle(dir.path(), plugin, &out);
     // One suite at a time, as a server runs one plugin process: the
-    // recordings are numbered in the order the recorder is launched.
-    let mut args = vec![bundle.to_str().unwrap(), "--jobs", "1"];
+    // recordings are numbered in the order the recorder is launched. The
+    // world's clock stands still, so two runs are the same traffic.
+    let mut args = vec![
+        bundle.to_str().unwrap(),
+        "--jobs",
+        "1",
+        "--frozen-clock",
+        "2026-01-01T00:00:00Z",
+    ];
     args.extend_from_slice(run_args);
     let (code, output) = harness_run(&args);
     assert_eq!(code, 0, "the run through the recorder failed:\n{output}");
@@ -128,6 +135,16 @@ fn filter_python_records_replays_and_is_byte_stable() {
     records_replays_and_is_stable(
         &fixture("filter-python"),
         &["--suite", suites.to_str().unwrap()],
+    );
+}
+
+#[test]
+fn api_python_records_replays_and_is_byte_stable() {
+    python_fixtures();
+    let suites = fixture("api-python").join("suites");
+    records_replays_and_is_stable(
+        &fixture("api-python"),
+        &["--no-builtin", "--suite", suites.to_str().unwrap(), "--ci"],
     );
 }
 

@@ -95,6 +95,9 @@ pub struct RunSettings {
     /// `--partition`: on the command line only, each CI machine its own.
     #[serde(skip)]
     pub partition: Option<harness::run::Partition>,
+    /// `--frozen-clock`: on the command line only.
+    #[serde(skip)]
+    pub frozen_clock: Option<std::time::SystemTime>,
 }
 
 /// Where results are written. In `json` and `junit`, `{plugin}` stands
@@ -258,7 +261,7 @@ impl Settings {
     pub fn overlay(&mut self, top: Settings) {
         let (run, output, bench, drift) = (top.run, top.output, top.bench, top.drift);
         overlay!(self.run, run; jobs, timeout, start_timeout, grace, no_builtin, filter, skip,
-            known_failing, fail_on_plugin_errors, ci, verbose);
+            known_failing, fail_on_plugin_errors, ci, verbose, frozen_clock);
         self.run.update_snapshots |= run.update_snapshots;
         if run.partition.is_some() {
             self.run.partition = run.partition;

@@ -33,6 +33,9 @@ pub struct RunArgs {
     /// Run only this share of the cases, to split a run across CI machines: `hash:K/N` (by name) or `count:K/N` (round robin).
     #[arg(long, value_name = "KIND:K/N")]
     partition: Option<Partition>,
+    /// Stop the served world's clock at this time (RFC 3339, e.g. 2026-01-01T00:00:00Z): the Plugin API then answers the same timestamps run after run, so recordings and snapshots of the run are reproducible.
+    #[arg(long, value_name = "TIME", value_parser = humantime::parse_rfc3339_weak)]
+    frozen_clock: Option<std::time::SystemTime>,
     /// A suite file, or a directory of them (its *.json files). Repeatable.
     #[arg(long = "suite", value_name = "FILE|DIR")]
     suites: Vec<PathBuf>,
@@ -163,6 +166,7 @@ fn settings(args: &RunArgs, matches: &ArgMatches, config: &Config) -> Settings {
             verbose: flag(args.verbose),
             update_snapshots: args.update_snapshots,
             partition: args.partition,
+            frozen_clock: args.frozen_clock,
         },
         output: super::config::OutputSettings {
             json: args.json.clone(),
@@ -269,6 +273,7 @@ pub fn plan(
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
         partition: run.partition,
+        frozen_clock: run.frozen_clock,
     };
     Ok(RunPlan {
         target,

@@ -74,7 +74,7 @@ impl Control<'_> {
                 let seed = super::parse_seed(&args.seed)
                     .map_err(|message| CommandError::new(ErrorKind::Invalid, message))?;
                 let target = &self.config.target;
-                let world = session::world_for(target, Some((&seed, "the seed given")))
+                let world = session::world_for(target, Some((&seed, "the seed given")), None)
                     .map_err(|message| CommandError::new(ErrorKind::Invalid, message))?;
                 let execution = self.running().await?;
                 *execution.session().api.world() = world;

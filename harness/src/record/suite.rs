@@ -15,21 +15,26 @@
 //!   server sent them, status, headers, body, messages and flushes as the
 //!   plugin answered.
 //!
-//! Volatile values are replaced consistently everywhere they occur, so the
-//! same traffic gives the same file and a replay gives the plugin the
-//! values its expectations were recorded with: millisecond timestamps
-//! under `*_at` keys become fixed times in the order first seen, and ids a
-//! Plugin API answer mints (an `id` first seen there) become fixed ids.
+//! Values go into the suite as they went over the wire: a replay gives the
+//! plugin the very answers it had, so whatever it derives from them (a
+//! file path holding an upload's date, an id it was given) comes out the
+//! same. What a replay cannot give back is the plugin's own clock: a
+//! millisecond timestamp under a `*_at` key in what the plugin sends (a
+//! hook's response, a Plugin API request) that it was never given is its
+//! own, and is left out of the expectations and the stub matchers. Every
+//! `*_at` key that held a timestamp gets a `[timestamp]` redaction, so a
+//! snapshot added to a recorded step pins behaviour, not the clock. The
+//! same traffic gives the same file (`harness run --frozen-clock` makes the
+//! harness's own traffic the same run after run).
 //! Credentials are never written: `Authorization` and `Cookie` headers
 //! (and `Set-Cookie` answers), and `access_token` in a query.
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::{BTreeSet, HashSet},
     path::{Path, PathBuf},
 };
 
 use bytes::Bytes;
-use prost_reflect::MessageDescriptor;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -41,8 +46,8 @@ use crate::{
     launch::PluginTarget,
     suite::{
         self, Action, Activation, CallExpect, Case, ErrorExpect, HookExpect, HookStep, HttpBody,
-        HttpExpect, HttpStep, Location, Origin, OutcomeExpect, StatusExpect, Step, Suite,
-        TextMatch,
+        HttpExpect, HttpStep, Location, Origin, OutcomeExpect, Redaction, Selector, StatusExpect,
+        Step, Suite, TextMatch,
     },
     wire,
 };
@@ -119,13 +124,14 @@ fn build(
         line: 1,
         column: 1,
     };
-    let mut volatile = Volatile::default();
-    let stubs = stubs_of(unattached, &mut volatile);
+    let mut given = Given::default();
+    let stubs = stubs_of(unattached, &mut given);
     let mut cases = Vec::new();
     let (mut hooks, mut http) = (0, 0);
     for (index, one) in recorded.iter().enumerate() {
-        // Values are given stand-ins in the order they went over the wire:
-        // the request, each API call and its answer, then the response.
+        // Taken in the order they went over the wire (the request, each API
+        // call and its answer, then the response), so a timestamp counts as
+        // given only once the plugin had it.
         let (label, action, case_stubs) = match &one.interaction {
             Interaction::Hook(exchange) => {
                 let Some(answer) = &exchange.answer else {
@@ -135,18 +141,16 @@ fn build(
                 else {
                     continue;
                 };
-                let Some(request) = volatile.rewrite_message(&input, &exchange.request, false)
+                let Some(request_json) = suite::write::message_json(&input, &exchange.request)
                 else {
                     continue;
                 };
-                let case_stubs = stubs_of(&one.api_calls, &mut volatile);
-                let Some(step) = hook_step(
-                    &exchange.hook,
-                    request,
-                    answer,
-                    &one.api_calls,
-                    &mut volatile,
-                ) else {
+                given.take_in(&request_json);
+                let request = (request_json, exchange.request.clone());
+                let case_stubs = stubs_of(&one.api_calls, &mut given);
+                let Some(step) =
+                    hook_step(&exchange.hook, request, answer, &case_stubs, &mut given)
+                else {
                     continue;
                 };
                 hooks += 1;
@@ -158,7 +162,7 @@ fn build(
                     continue;
                 };
                 http += 1;
-                let case_stubs = stubs_of(&one.api_calls, &mut volatile);
+                let case_stubs = stubs_of(&one.api_calls, &mut given);
                 (
                     "ServeHTTP".to_owned(),
                     Action::Http(Box::new(step)),
@@ -196,39 +200,34 @@ fn build(
         origin,
         world: None,
         activation: Activation::Manual,
-        redactions: Vec::new(),
+        redactions: given.redactions(),
         stubs,
         plugin_errors: None,
         cases,
     }
 }
 
-fn stubs_of(calls: &[ApiExchange], volatile: &mut Volatile) -> Vec<Stub> {
-    calls
-        .iter()
-        .filter_map(|call| stub(call, volatile))
-        .collect()
+/// Each call's request (the plugin's own timestamps left out) and answer,
+/// as stubs, taken in the order they went over the wire.
+fn stubs_of(calls: &[ApiExchange], given: &mut Given) -> Vec<Stub> {
+    calls.iter().filter_map(|call| stub(call, given)).collect()
 }
 
-/// `request`: as decoded and encoded again with its stand-ins.
+/// `request`: as decoded, and as sent.
 fn hook_step(
     hook: &str,
     (request_json, request): (Value, Bytes),
     answer: &Answer,
-    api_calls: &[ApiExchange],
-    volatile: &mut Volatile,
+    api_calls: &[Stub],
+    given: &mut Given,
 ) -> Option<HookStep> {
     let output = wire::message_descriptor(&format!("{hook}Response"))?;
     let mut expect = HookExpect {
         api_calls_in_order: true,
         ..HookExpect::default()
     };
-    // API calls are seen before the answer, as they happened.
     for call in api_calls {
-        let Some(descriptor) = api_input(&call.method) else {
-            continue;
-        };
-        let Some((json, _)) = volatile.rewrite_message(&descriptor, &call.request, false) else {
+        let Some(json) = call.request.clone() else {
             continue;
         };
         // A request is matched partially, so a count could take in other
@@ -251,7 +250,8 @@ fn hook_step(
     }
     let status = match answer {
         Ok(bytes) => {
-            let (response, _) = volatile.rewrite_message(&output, bytes, false)?;
+            let mut response = suite::write::message_json(&output, bytes)?;
+            given.leave_out_own_times(&mut response);
             if let Some(error) = response.get("error") {
                 expect.error = ErrorExpect::Matches(error.clone());
             }
@@ -304,18 +304,15 @@ fn api_method(method: &str) -> Option<prost_reflect::MethodDescriptor> {
         .find(|m| m.name() == method)
 }
 
-fn api_input(method: &str) -> Option<MessageDescriptor> {
-    api_method(method).map(|m| m.input())
-}
-
 /// The API's answer to one call, for the case's stubs.
-fn stub(call: &ApiExchange, volatile: &mut Volatile) -> Option<Stub> {
+fn stub(call: &ApiExchange, given: &mut Given) -> Option<Stub> {
     let method = api_method(&call.method)?;
-    let (request, _) = volatile.rewrite_message(&method.input(), &call.request, false)?;
+    let mut request = suite::write::message_json(&method.input(), &call.request)?;
+    given.leave_out_own_times(&mut request);
     let answer = match &call.answer {
         Ok(bytes) => {
-            let (_, bytes) = volatile.rewrite_message(&method.output(), bytes, true)?;
-            StubAnswer::Respond(bytes)
+            given.take_in(&suite::write::message_json(&method.output(), bytes)?);
+            StubAnswer::Respond(bytes.clone())
         }
         Err((code, message)) => StubAnswer::Status(*code, message.clone()),
     };
@@ -437,89 +434,84 @@ fn http_step(record: &HttpRecord) -> Option<HttpStep> {
     })
 }
 
-/// Stable stand-ins for volatile values, given in the order first seen.
+/// Timestamps the plugin has been given so far (in hook requests and
+/// Plugin API answers), and the keys timestamps were seen under.
 #[derive(Debug, Default)]
-struct Volatile {
-    /// Every string seen so far: an id already seen is not minted.
-    seen: HashSet<String>,
-    /// Minted id → its stand-in.
-    ids: BTreeMap<String, String>,
-    /// Timestamp → its stand-in.
-    times: BTreeMap<i64, i64>,
+struct Given {
+    times: HashSet<i64>,
+    timestamp_keys: BTreeSet<String>,
 }
 
-/// The first stand-in time: 2020-09-13T12:26:40Z, a round number.
-const FIRST_TIME: i64 = 1_600_000_000_000;
 /// Anything under `*_at` from 1973 on is a millisecond timestamp.
 const TIMESTAMP_FLOOR: i64 = 100_000_000_000;
 
-impl Volatile {
-    /// The message decoded, with stand-ins put in, and encoded again.
-    /// `answer`: it comes from the Plugin API, where new ids are minted.
-    fn rewrite_message(
-        &mut self,
-        descriptor: &MessageDescriptor,
-        bytes: &[u8],
-        answer: bool,
-    ) -> Option<(Value, Bytes)> {
-        let mut json = suite::write::message_json(descriptor, bytes)?;
-        self.rewrite(&mut json, None, answer);
-        let encoded = wire::encode_from_json(descriptor, &json.to_string()).ok()?;
-        Some((json, encoded))
+/// The timestamp `value` holds under `key`, if it is one (proto3 JSON
+/// writes 64-bit integers as strings).
+fn timestamp(key: &str, value: &Value) -> Option<i64> {
+    if !key.ends_with("_at") {
+        return None;
     }
+    let time = match value {
+        Value::String(text) => text.parse::<i64>().ok()?,
+        Value::Number(number) => number.as_i64()?,
+        _ => return None,
+    };
+    (time >= TIMESTAMP_FLOOR).then_some(time)
+}
 
-    fn rewrite(&mut self, value: &mut Value, key: Option<&str>, answer: bool) {
+impl Given {
+    /// The plugin received `value`.
+    fn take_in(&mut self, value: &Value) {
         match value {
             Value::Object(map) => {
-                for (key, value) in map.iter_mut() {
-                    self.rewrite(value, Some(key), answer);
-                }
-            }
-            Value::Array(items) => {
-                for item in items {
-                    self.rewrite(item, key, answer);
-                }
-            }
-            Value::String(text) => {
-                if key.is_some_and(|key| key.ends_with("_at"))
-                    && let Ok(time) = text.parse::<i64>()
-                    && time >= TIMESTAMP_FLOOR
-                {
-                    *text = self.time(time).to_string();
-                    return;
-                }
-                if answer
-                    && key == Some("id")
-                    && text.len() == 26
-                    && !self.seen.contains(text.as_str())
-                {
-                    let stand_in = format!("recorded{:0>18}", self.ids.len() + 1);
-                    self.ids.insert(text.clone(), stand_in);
-                }
-                // Seen as sent, so a minted id answered again is not minted twice.
-                self.seen.insert(text.clone());
-                for (minted, stand_in) in &self.ids {
-                    if text.contains(minted.as_str()) {
-                        *text = text.replace(minted.as_str(), stand_in);
+                for (key, value) in map {
+                    match timestamp(key, value) {
+                        Some(time) => {
+                            self.times.insert(time);
+                            self.timestamp_keys.insert(key.clone());
+                        }
+                        None => self.take_in(value),
                     }
                 }
-                self.seen.insert(text.clone());
             }
-            Value::Number(number) => {
-                if key.is_some_and(|key| key.ends_with("_at"))
-                    && let Some(time) = number.as_i64()
-                    && time >= TIMESTAMP_FLOOR
-                {
-                    *value = Value::from(self.time(time));
-                }
-            }
+            Value::Array(items) => items.iter().for_each(|item| self.take_in(item)),
             _ => {}
         }
     }
 
-    fn time(&mut self, time: i64) -> i64 {
-        let next = FIRST_TIME + 1000 * self.times.len() as i64;
-        *self.times.entry(time).or_insert(next)
+    /// Drops from `value`, which the plugin sent, the timestamps it was not
+    /// given: they come from its own clock.
+    fn leave_out_own_times(&mut self, value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.retain(|key, value| match timestamp(key, value) {
+                    Some(time) => {
+                        self.timestamp_keys.insert(key.clone());
+                        self.times.contains(&time)
+                    }
+                    None => true,
+                });
+                map.values_mut()
+                    .for_each(|value| self.leave_out_own_times(value));
+            }
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|item| self.leave_out_own_times(item)),
+            _ => {}
+        }
+    }
+
+    /// A `[timestamp]` redaction for every key a timestamp was seen under.
+    fn redactions(&self) -> Vec<Redaction> {
+        self.timestamp_keys
+            .iter()
+            .filter_map(|key| {
+                Some(Redaction {
+                    selector: Selector::parse(&format!("..{key}")).ok()?,
+                    replacement: "[timestamp]".to_owned(),
+                })
+            })
+            .collect()
     }
 }
 
@@ -529,24 +521,24 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn volatile_values_get_the_same_stand_in_everywhere() {
-        let mut volatile = Volatile::default();
-        let mut request =
-            json!({"post": {"id": "known000000000000000000000", "create_at": "1712345678901"}});
-        volatile.rewrite(&mut request, None, false);
-        let mut answer = json!({"post": {"id": "minted00000000000000000000", "create_at": "1712345678901", "update_at": 1712345679999i64}});
-        volatile.rewrite(&mut answer, None, true);
-        assert_eq!(request["post"]["create_at"], "1600000000000");
-        assert_eq!(answer["post"]["create_at"], "1600000000000");
-        assert_eq!(answer["post"]["update_at"], 1600000001000i64);
-        assert_eq!(answer["post"]["id"], "recorded000000000000000001");
-        let mut again = json!({"post": {"id": "minted00000000000000000000"}});
-        volatile.rewrite(&mut again, None, true);
-        assert_eq!(again["post"]["id"], "recorded000000000000000001");
-        let mut later = json!({"message": "see minted00000000000000000000", "post_id": "known000000000000000000000"});
-        volatile.rewrite(&mut later, None, false);
-        assert_eq!(later["message"], "see recorded000000000000000001");
-        assert_eq!(later["post_id"], "known000000000000000000000");
+    fn only_timestamps_the_plugin_was_not_given_are_left_out() {
+        let mut given = Given::default();
+        given.take_in(&json!({"post": {"id": "p1", "create_at": "1712345678901"}}));
+        let mut sent = json!({
+            "post": {"create_at": "1712345678901", "update_at": 1712345679999i64, "message": "hi"},
+            "items": [{"edit_at": "1712345670000", "expires_at": "5"}]
+        });
+        given.leave_out_own_times(&mut sent);
+        assert_eq!(
+            sent,
+            json!({"post": {"create_at": "1712345678901", "message": "hi"}, "items": [{"expires_at": "5"}]})
+        );
+        let selectors: Vec<String> = given
+            .redactions()
+            .iter()
+            .map(|r| r.selector.as_str().to_owned())
+            .collect();
+        assert_eq!(selectors, ["..create_at", "..edit_at", "..update_at"]);
     }
 
     #[test]

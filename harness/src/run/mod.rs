@@ -43,6 +43,9 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Only this share of the selected cases: CI machines splitting a run.
     pub partition: Option<Partition>,
+    /// The time every world's clock stands at, instead of the wall clock:
+    /// the Plugin API's answers are then the same run after run.
+    pub frozen_clock: Option<std::time::SystemTime>,
 }
 
 impl Default for RunOptions {
@@ -54,6 +57,7 @@ impl Default for RunOptions {
             cancel: CancellationToken::new(),
             jobs: 1,
             partition: None,
+            frozen_clock: None,
         }
     }
 }
@@ -289,7 +293,8 @@ async fn run_suite(
         message,
         output_tail: Vec::new(),
     };
-    let world = build_world(target, original).map_err(|message| failure(true, message))?;
+    let world = build_world(target, original, options.frozen_clock)
+        .map_err(|message| failure(true, message))?;
     let resolved = suite::resolve_suite(original, |reference| find_in_world(&world, reference))
         .map_err(|message| failure(true, format!("{}: {message}", original.origin)))?;
     let suite = &resolved;
@@ -407,7 +412,11 @@ fn find_in_world(world: &World, reference: &suite::Ref<'_>) -> Result<String, St
     found.ok_or_else(|| format!("$ref {reference} names nothing in the suite's world"))
 }
 
-fn build_world(target: &PluginTarget, suite: &Suite) -> Result<World, String> {
+fn build_world(
+    target: &PluginTarget,
+    suite: &Suite,
+    frozen_clock: Option<std::time::SystemTime>,
+) -> Result<World, String> {
     let seed = match &suite.world {
         Some(path) => Some((
             World::load_seed(path).map_err(|err| err.to_string())?,
@@ -418,5 +427,6 @@ fn build_world(target: &PluginTarget, suite: &Suite) -> Result<World, String> {
     session::world_for(
         target,
         seed.as_ref().map(|(seed, origin)| (seed, origin.as_str())),
+        frozen_clock,
     )
 }

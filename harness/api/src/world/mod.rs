@@ -115,8 +115,11 @@ pub struct World {
     pub logs: Vec<PluginLog>,
     /// What the server sent out on the plugin's behalf.
     pub sent: Outbox,
-    /// Added to the wall clock, so a suite can move time forward (KV expiry).
+    /// Added to the clock, so a suite can move time forward (KV expiry).
     pub clock_offset: Duration,
+    /// The time the world's clock stands at instead of following the wall
+    /// clock: every timestamp it hands out is then the same run after run.
+    pub frozen_clock: Option<SystemTime>,
     created: HashMap<char, u64>,
 }
 
@@ -160,9 +163,12 @@ pub struct RegisteredCommand {
 }
 
 impl World {
-    /// World time: the wall clock plus whatever a suite moved it forward.
+    /// World time: the wall clock (or the frozen time) plus whatever a suite
+    /// moved it forward.
     pub fn now_millis(&self) -> i64 {
-        let now = SystemTime::now()
+        let now = self
+            .frozen_clock
+            .unwrap_or_else(SystemTime::now)
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             + self.clock_offset;
@@ -256,6 +262,16 @@ mod tests {
         assert_eq!(world.kv_get("k"), Some(&b"v"[..]));
         world.clock_offset = Duration::from_secs(61);
         assert_eq!(world.kv_get("k"), None);
+    }
+
+    #[test]
+    fn a_frozen_clock_stands_still_until_a_suite_moves_it() {
+        let mut world = default_world();
+        world.frozen_clock = Some(UNIX_EPOCH + Duration::from_millis(1_767_225_600_000));
+        assert_eq!(world.now_millis(), 1_767_225_600_000);
+        assert_eq!(world.now_millis(), 1_767_225_600_000);
+        world.clock_offset = Duration::from_secs(2);
+        assert_eq!(world.now_millis(), 1_767_225_602_000);
     }
 
     #[test]

@@ -328,7 +328,21 @@ impl World {
         bundle_path: &str,
         origin: &str,
     ) -> Result<World, SeedError> {
+        World::from_seed_at(seed, plugin_id, bundle_path, origin, None)
+    }
+
+    /// [`World::from_seed`], with the world's clock frozen at
+    /// `frozen_clock` from the start, so the seeded entities' timestamps
+    /// are the same run after run too.
+    pub fn from_seed_at(
+        seed: &Seed,
+        plugin_id: &str,
+        bundle_path: &str,
+        origin: &str,
+        frozen_clock: Option<std::time::SystemTime>,
+    ) -> Result<World, SeedError> {
         let mut world = World {
+            frozen_clock,
             plugin_id: plugin_id.to_owned(),
             bundle_path: bundle_path.to_owned(),
             server_version: seed
