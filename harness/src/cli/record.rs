@@ -13,9 +13,23 @@ use super::exit;
 
 #[derive(clap::Args)]
 pub struct RecordArgs {
-    /// Directory the recorded suite is written to (NAME.json; NAME-2.json when taken).
+    /// Directory the recorded suite is written to (NAME.json; NAME-2.json when taken); with --install, the bundle to write.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Write a copy of this plugin bundle to --out whose entry point runs the recorder around the original one, to install on a Mattermost server in the plugin's place.
+    #[arg(long, value_name = "PLUGIN_DIR", conflicts_with = "command")]
+    install: Option<PathBuf>,
+    /// With --install: where the installed recorder writes its suites (a relative path is taken from the plugin's directory on the server).
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "install",
+        default_value = "recordings"
+    )]
+    record_to: PathBuf,
+    /// With --install: the harness executable the installed bundle runs (when it does not exist there, `harness` on PATH) [default: this one].
+    #[arg(long, value_name = "PATH", requires = "install")]
+    harness: Option<PathBuf>,
     /// File and suite name (default: the plugin id).
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
@@ -26,11 +40,18 @@ pub struct RecordArgs {
     #[arg(long, value_name = "DUR", default_value = "5s", value_parser = humantime::parse_duration)]
     grace: Duration,
     /// The plugin: a plugin directory or manifest, or a command and its arguments.
-    #[arg(last = true, required = true, value_name = "PLUGIN|COMMAND")]
+    #[arg(
+        last = true,
+        required_unless_present = "install",
+        value_name = "PLUGIN|COMMAND"
+    )]
     command: Vec<OsString>,
 }
 
 pub async fn record_command(args: RecordArgs) -> u8 {
+    if let Some(plugin) = &args.install {
+        return install_command(plugin, &args);
+    }
     let env = match ServerEnvironment::read(|key| std::env::var(key).ok()) {
         Ok(env) => env,
         Err(err) => {
@@ -118,4 +139,39 @@ pub async fn record_command(args: RecordArgs) -> u8 {
         return exit::INTERRUPTED;
     }
     exit::PASSED
+}
+
+fn install_command(plugin: &std::path::Path, args: &RecordArgs) -> u8 {
+    let harness = match args.harness.clone().map_or_else(std::env::current_exe, Ok) {
+        Ok(harness) => harness,
+        Err(err) => {
+            eprintln!("error: cannot tell where this harness is (give --harness): {err}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let options = record::install::InstallOptions {
+        plugin: plugin.to_owned(),
+        bundle: args.out.clone(),
+        record_to: args.record_to.clone(),
+        harness,
+        name: args.name.clone(),
+    };
+    match record::install::install(&options) {
+        Ok(installed) => {
+            eprintln!(
+                "wrote {} ({} plugin {}): {} runs `harness record` around {}; recordings go to {}",
+                args.out.display(),
+                installed.runtime.name(),
+                installed.id,
+                installed.entry.display(),
+                installed.original.display(),
+                args.record_to.display(),
+            );
+            exit::PASSED
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            exit::BAD_INPUT
+        }
+    }
 }

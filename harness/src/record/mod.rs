@@ -18,6 +18,7 @@
 //! SIGTERM, or when the plugin dies; the suite is written in every case.
 
 pub mod forward;
+pub mod install;
 pub mod log;
 pub mod suite;
 
