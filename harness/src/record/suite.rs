@@ -379,6 +379,25 @@ fn body_of(record: &HttpRecord, content_length: i64) -> HttpBody {
     }
 }
 
+/// What the server made up for this request and an `http` step cannot
+/// set: its request id, the client's address, the `Host` and the request
+/// target as the client wrote it. A replay's server makes up others, so a
+/// response header that carries one (an echo) is not expected.
+fn unreplayable_values(init: &mm_plugin_proto::pb::ServeHttpRequestInit) -> Vec<&str> {
+    let request_id = init.plugin_context.as_ref().map(|c| c.request_id.as_str());
+    let request_uri = (init.request_uri != init.url).then_some(init.request_uri.as_str());
+    [
+        request_id,
+        Some(init.remote_addr.as_str()),
+        Some(init.host.as_str()),
+        request_uri,
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|value| !value.is_empty())
+    .collect()
+}
+
 fn http_step(record: &HttpRecord) -> Option<HttpStep> {
     let init = record.init.as_ref()?;
     let cut_off = !record.request_complete;
@@ -406,6 +425,12 @@ fn http_step(record: &HttpRecord) -> Option<HttpStep> {
             .and_then(|m| m.init.as_ref())
             .map(|init| headers_of(&init.headers))
             .unwrap_or_default();
+        let unreplayable = unreplayable_values(init);
+        expect.headers.retain(|(_, values)| {
+            !values
+                .iter()
+                .any(|value| unreplayable.iter().any(|made| value.contains(made)))
+        });
         match std::str::from_utf8(&body) {
             Ok(text) if body.len() <= 64 * 1024 => expect.body = Some(text.to_owned()),
             _ => {
