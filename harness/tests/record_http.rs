@@ -154,3 +154,109 @@ fn serve_http_goes_through_the_recorder_byte_exact_and_replays() {
     );
     assert!(output.contains(" passed, 0 failed"), "{output}");
 }
+
+/// One HTTP/1.1 request over a fresh connection, read to the end (the
+/// request asks the server to close): the raw answer.
+fn send_raw(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    // Only stops a hang; no timing requirement.
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .unwrap_or_else(|err| panic!("hang stopped: no whole answer from {addr}: {err}"));
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+const SECRET: &str = "Bearer front-door-secret-token";
+
+/// `harness http PLUGIN --record DIR` with two requests sent by a raw
+/// HTTP/1.1 client, one of them with an `Authorization` header, stopped
+/// by Ctrl-C once both were answered: the recorded suite.
+fn record_front_door(plugin: &Path, out: &Path) -> String {
+    let mut serve = common::HttpServe::start(&[
+        plugin.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--record",
+        out.to_str().unwrap(),
+    ]);
+    let id = "com.example.rust-reference";
+    let body = b"hello through the front door";
+    let echoed = send_raw(
+        serve.addr,
+        &format!(
+            "POST /plugins/{id}/echo?x=1 HTTP/1.1\r\nHost: localhost\r\nAuthorization: {SECRET}\r\n\
+             Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        ),
+        body,
+    );
+    assert!(echoed.starts_with("HTTP/1.1 200"), "{echoed}");
+    assert!(echoed.contains("hello through the front door"), "{echoed}");
+    let missing = send_raw(
+        serve.addr,
+        &format!(
+            "GET /plugins/{id}/missing HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        ),
+        b"",
+    );
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+    // The log line is written once the exchange is over on the door's side.
+    serve.wait_for_output(&format!("GET /plugins/{id}/missing 404"));
+    let (code, output) = serve.stop();
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("Recorded 2 requests to "), "{output}");
+    let files = recorded_files(out);
+    assert_eq!(files.len(), 1, "{output}");
+    files[0].1.clone()
+}
+
+#[test]
+fn the_front_door_records_its_requests_as_a_suite_that_replays() {
+    let plugin = common::fixture("rust-reference");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("recorded");
+    let recorded = record_front_door(&plugin, &out);
+    assert!(
+        !recorded.contains("front-door-secret-token") && !recorded.contains("Authorization"),
+        "a credential was written:\n{recorded}"
+    );
+    let suite: Value = serde_json::from_str(&recorded).unwrap();
+    let steps = http_steps(&suite);
+    assert_eq!(steps.len(), 2, "{suite:#}");
+    let (_, echo) = &steps[0];
+    assert_eq!(echo["method"], "POST", "{echo:#}");
+    assert_eq!(echo["body"], "hello through the front door", "{echo:#}");
+    assert_eq!(echo["expect"]["status"], 200, "{echo:#}");
+    assert_eq!(
+        echo["expect"]["body"], "hello through the front door",
+        "{echo:#}"
+    );
+    assert_eq!(steps[1].1["expect"]["status"], 404, "{suite:#}");
+
+    let (code, output) = harness_run(&[
+        plugin.to_str().unwrap(),
+        "--no-builtin",
+        "--suite",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        code, 0,
+        "the front door's recording does not replay green:\n{output}"
+    );
+    assert!(output.contains("2 passed, 0 failed"), "{output}");
+
+    // The same traffic again gives the same file.
+    let again = tempfile::tempdir().unwrap();
+    let second = record_front_door(&plugin, &again.path().join("recorded"));
+    assert_eq!(
+        recorded, second,
+        "two recordings of the same traffic differ"
+    );
+}

@@ -190,12 +190,22 @@ fn build(
         description.push(' ');
         description.push_str(&note);
     }
+    // A recording that saw the plugin activated replays the activation as
+    // one of its cases; one that started later (the front door's) lets the
+    // replay activate the plugin as the server did.
+    let saw_activation = recorded.iter().any(|one| {
+        matches!(&one.interaction, Interaction::Hook(exchange) if exchange.hook == "OnActivate")
+    });
     Suite {
         name,
         description,
         origin,
         world: None,
-        activation: Activation::Manual,
+        activation: if saw_activation {
+            Activation::Manual
+        } else {
+            Activation::Auto
+        },
         redactions: Vec::new(),
         stubs,
         plugin_errors: None,
@@ -379,13 +389,19 @@ fn body_of(record: &HttpRecord, content_length: i64) -> HttpBody {
     }
 }
 
-/// What the server made up for this request and an `http` step cannot
-/// set: its request id, the client's address, the `Host` and the request
-/// target as the client wrote it. A replay's server makes up others, so a
-/// response header that carries one (an echo) is not expected.
+/// What a replayed `http` step cannot send again: what the server made up
+/// for this request (its request id, the client's address, the `Host`, the
+/// request target as the client wrote it) and the credentials, which are
+/// never written. A response header that carries one (an echo) is not
+/// expected, and so no credential reaches the file that way either.
 fn unreplayable_values(init: &mm_plugin_proto::pb::ServeHttpRequestInit) -> Vec<&str> {
     let request_id = init.plugin_context.as_ref().map(|c| c.request_id.as_str());
     let request_uri = (init.request_uri != init.url).then_some(init.request_uri.as_str());
+    let credentials = init
+        .headers
+        .iter()
+        .filter(|header| is_secret_header(&header.key))
+        .flat_map(|header| header.values.iter().map(String::as_str));
     [
         request_id,
         Some(init.remote_addr.as_str()),
@@ -394,6 +410,7 @@ fn unreplayable_values(init: &mm_plugin_proto::pb::ServeHttpRequestInit) -> Vec<
     ]
     .into_iter()
     .flatten()
+    .chain(credentials)
     .filter(|value| !value.is_empty())
     .collect()
 }
