@@ -1,11 +1,20 @@
 //! `harness http`: the plugin behind a real HTTP front door, as the server
-//! puts it behind `/plugins/{id}`, until Ctrl-C or SIGTERM.
+//! puts it behind `/plugins/{id}`, until Ctrl-C or SIGTERM. With
+//! `--record DIR`, every request and its answer go through `record`'s
+//! ServeHTTP proxy and are written as a suite of `http` steps when the
+//! door closes.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use harness::{
     front::{self, FrontDoor, FrontDoorConfig, RequestLog, RequestLogger},
     launch::{CapturedLine, PluginTarget, Stream, Termination},
+    record::{Ending, HttpTap, SuiteNaming},
     session::{Session, SessionError},
     wire::format_duration,
 };
@@ -16,7 +25,7 @@ use super::{PluginArgs, exit};
 #[derive(clap::Args)]
 #[command(
     after_help = "Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 the plugin died while \
-    serving, 2 bad input, 3 the plugin could not be started or activated, 130 interrupted while \
+    serving (or the --record suite could not be written), 2 bad input, 3 the plugin could not be started or activated, 130 interrupted while \
     starting."
 )]
 pub struct HttpArgs {
@@ -28,6 +37,10 @@ pub struct HttpArgs {
     /// Limit on each request (upstream has none: a request lasts as long as its client).
     #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
     request_timeout: Option<Duration>,
+    /// Record every request and its answer as a suite in DIR (NAME.json after the plugin id;
+    /// NAME-2.json when taken), written when the front door stops.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
 }
 
 pub async fn http_command(args: HttpArgs) -> u8 {
@@ -46,7 +59,18 @@ pub async fn http_command(args: HttpArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    // A taken port is reported before a plugin is started for nothing.
+    // A bad directory, like a taken port, is reported before a plugin is
+    // started for nothing.
+    let record_path = match &args.record {
+        Some(dir) => match (SuiteNaming { name: None }).pick(dir, &target.id) {
+            Ok(path) => Some(path),
+            Err(err) => {
+                eprintln!("error: --record {err}");
+                return exit::BAD_INPUT;
+            }
+        },
+        None => None,
+    };
     let listener = match FrontDoor::bind(args.listen).await {
         Ok(listener) => listener,
         Err(err) => {
@@ -68,7 +92,21 @@ pub async fn http_command(args: HttpArgs) -> u8 {
         println!("        Note the plugin does not implement ServeHTTP: every request gets 404");
     }
     let log: RequestLogger = Arc::new(|line: &RequestLog| println!("{line}"));
-    let door = match FrontDoor::start(listener, plugin.channel.clone(), config, log) {
+    let tap = match &record_path {
+        Some(_) => match HttpTap::start(plugin.channel.clone()).await {
+            Ok(tap) => Some(tap),
+            Err(err) => {
+                eprintln!("error: cannot record: {err}");
+                session.stop(args.plugin.grace).await;
+                return exit::BAD_INPUT;
+            }
+        },
+        None => None,
+    };
+    let channel = tap
+        .as_ref()
+        .map_or_else(|| plugin.channel.clone(), HttpTap::channel);
+    let door = match FrontDoor::start(listener, channel, config, log) {
         Ok(door) => door,
         Err(err) => {
             eprintln!("error: cannot serve HTTP: {err}");
@@ -86,14 +124,18 @@ pub async fn http_command(args: HttpArgs) -> u8 {
         name = stop.next() => {
             println!("    Stopping ({name})");
             door.stop().await;
+            let written =
+                write_recording(tap.as_ref(), &target, record_path.as_deref(), &Ending::Stopped);
             // The server logs a failed OnDeactivate and shuts down anyway.
             if let Err(failure) = session.deactivate(args.plugin.timeout).await {
                 eprintln!("warning: OnDeactivate failed: {failure}");
             }
-            exit::PASSED
+            if written { exit::PASSED } else { exit::FAILED }
         }
         status = session.plugin.process.wait() => {
             door.stop().await;
+            let ending = Ending::PluginDied(status.to_string());
+            write_recording(tap.as_ref(), &target, record_path.as_deref(), &ending);
             eprintln!("error: the plugin exited ({status}) while serving");
             session.plugin.process.settle_output().await;
             print_output_tail(&session.plugin.process.output().tail(None, 20));
@@ -103,6 +145,34 @@ pub async fn http_command(args: HttpArgs) -> u8 {
     let termination = session.stop(args.plugin.grace).await;
     println!("     Stopped {}", describe(&termination));
     code
+}
+
+/// Writes the requests recorded so far, if `--record` was given, and says
+/// where. False when the suite could not be written (reported; the stop
+/// goes on).
+fn write_recording(
+    tap: Option<&HttpTap>,
+    target: &PluginTarget,
+    path: Option<&Path>,
+    ending: &Ending,
+) -> bool {
+    let (Some(tap), Some(path)) = (tap, path) else {
+        return true;
+    };
+    match tap.write(target, path, ending) {
+        Ok(written) => {
+            println!(
+                "    Recorded {} requests to {}",
+                written.cases,
+                written.path.display()
+            );
+            true
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            false
+        }
+    }
 }
 
 /// Launches the plugin against a fresh Plugin API server and activates

@@ -29,7 +29,7 @@ use std::{
 };
 
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{Endpoint, Server};
+use tonic::transport::{Channel, Endpoint, Server};
 
 use crate::launch::{
     self, LaunchFailure, LaunchOptions, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, PluginTarget,
@@ -220,6 +220,60 @@ pub async fn record(
     servers.cancel();
     let written = suite::write(&log, target, &path, ending.note());
     Ok(Recorded { ending, written })
+}
+
+/// ServeHTTP calls recorded on their way to a plugin the harness serves
+/// itself (`harness http --record`): `record`'s hook proxy on a loopback
+/// port of its own, in front of the plugin's channel, so the same log and
+/// the same suite writer see every message as it went.
+pub struct HttpTap {
+    log: log::Log,
+    channel: Channel,
+    stop: CancellationToken,
+}
+
+impl HttpTap {
+    /// Starts the proxy in front of `plugin`.
+    pub async fn start(plugin: Channel) -> Result<HttpTap, RecordError> {
+        let listener = loopback_listener().await?;
+        let addr = listener.local_addr().map_err(RecordError::Listen)?;
+        let log = log::Log::default();
+        let stop = CancellationToken::new();
+        tokio::spawn(
+            Server::builder()
+                .add_service(forward::HookProxy {
+                    plugin,
+                    log: log.clone(),
+                    // Nothing but ServeHTTP goes through: no one to signal.
+                    signals: forward::Signals {
+                        deactivated: CancellationToken::new(),
+                        shutdown: CancellationToken::new(),
+                    },
+                })
+                .serve_with_incoming_shutdown(incoming(listener), stop.clone().cancelled_owned()),
+        );
+        let channel = Endpoint::from_shared(format!("http://{addr}"))
+            .map_err(|err| RecordError::BadApiTarget(addr.to_string(), err.to_string()))?
+            .tcp_nodelay(true)
+            .connect_lazy();
+        Ok(HttpTap { log, channel, stop })
+    }
+
+    /// Where ServeHTTP calls go to be recorded.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    /// Writes what went through so far to `path` as a suite.
+    pub fn write(&self, target: &PluginTarget, path: &Path, ending: &Ending) -> Written {
+        suite::write(&self.log, target, path, ending.note())
+    }
+}
+
+impl Drop for HttpTap {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
 }
 
 /// Passes the plugin's output on as the recorder's own, so the server

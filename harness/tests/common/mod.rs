@@ -621,3 +621,48 @@ pub fn case_names(report: &serde_json::Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// A plugin bundle whose entry point is `harness record` around `plugin`:
+/// the same manifest (so the same id and settings), a shell script as the
+/// executable.
+pub fn recording_bundle(dir: &Path, plugin: &Path, out: &Path) -> PathBuf {
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    let mut manifest = match plugin.join("plugin.json").is_file() {
+        true => read_json(&plugin.join("plugin.json")),
+        false => serde_json::json!({"id": plugin.file_stem().unwrap().to_string_lossy()}),
+    };
+    manifest["server"] = serde_json::json!({"executable": "record.sh"});
+    std::fs::write(bundle.join("plugin.json"), manifest.to_string()).unwrap();
+    let script = format!(
+        "#!/bin/sh\nexec '{}' record --out '{}' --name rec -- '{}' \"$@\"\n",
+        env!("CARGO_BIN_EXE_harness"),
+        out.display(),
+        plugin.display()
+    );
+    let entry = bundle.join("record.sh");
+    std::fs::write(&entry, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bundle
+}
+
+/// The recorded suites in `out`, sorted by file name, with their contents.
+pub fn recorded_files(out: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(out)
+        .map(|entries| {
+            entries
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+                .map(|path| {
+                    (
+                        path.file_name().unwrap().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(&path).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
