@@ -47,8 +47,9 @@ fn records_replays_and_is_stable(plugin: &Path, run_args: &[&str]) {
     let mut run_args = run_args.to_vec();
     run_args.extend(["--skip", "client-leaves-mid-upload*"]);
     let run_args = run_args.as_slice();
-    let (dir, first) = record(plugin, run_args);
+    let (dir, mut first) = record(plugin, run_args);
     let out = dir.path().join("recorded");
+    first.extend(recorded_files(&out.join("worlds")));
     let (code, output) = harness_run(&[
         plugin.to_str().unwrap(),
         "--no-builtin",
@@ -60,7 +61,8 @@ fn records_replays_and_is_stable(plugin: &Path, run_args: &[&str]) {
         "the recorded suites do not replay green:\n{output}"
     );
     assert!(output.contains(" passed, 0 failed"), "{output}");
-    let (_again, second) = record(plugin, run_args);
+    let (again, mut second) = record(plugin, run_args);
+    second.extend(recorded_files(&again.path().join("recorded/worlds")));
     assert_eq!(
         first.iter().map(|(name, _)| name).collect::<Vec<_>>(),
         second.iter().map(|(name, _)| name).collect::<Vec<_>>()
@@ -98,10 +100,43 @@ fn filter_python_records_replays_and_is_byte_stable() {
 fn api_python_records_replays_and_is_byte_stable() {
     python_fixtures();
     let suites = fixture("api-python").join("suites");
-    records_replays_and_is_stable(
+    let run_args = ["--no-builtin", "--suite", suites.to_str().unwrap(), "--ci"];
+    records_replays_and_is_stable(&fixture("api-python"), &run_args);
+}
+
+#[test]
+fn a_recording_seeds_its_world_with_the_users_teams_and_channels_it_saw() {
+    python_fixtures();
+    let suites = fixture("api-python").join("suites");
+    let (dir, files) = record(
         &fixture("api-python"),
-        &["--no-builtin", "--suite", suites.to_str().unwrap(), "--ci"],
+        &[
+            "--no-builtin",
+            "--suite",
+            suites.join("api-users.json").to_str().unwrap(),
+        ],
     );
+    let seeds: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(name, suite)| {
+            let suite: serde_json::Value = serde_json::from_str(suite).unwrap();
+            let world = suite["world"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} has no world"));
+            common::read_json(&dir.path().join("recorded").join(world))
+        })
+        .collect();
+    let named = |kind: &str, name: &str| {
+        seeds
+            .iter()
+            .flat_map(|seed| seed[kind].as_array().cloned().unwrap_or_default())
+            .find(|entry| entry["name"] == name)
+            .unwrap_or_else(|| panic!("no {kind} named {name} in {seeds:#?}"))
+    };
+    // Ids are the ones the server gave, not ones made from the names
+    // (teams and channels: see the unit tests, this traffic shows none).
+    assert_eq!(named("users", "alice")["id"], "ualice00000000000000000000");
+    assert_eq!(named("users", "bob")["id"], "ubob0000000000000000000000");
 }
 
 /// A copy of filter-python that no longer masks "heck".

@@ -21,6 +21,7 @@ pub mod forward;
 pub mod install;
 pub mod log;
 pub mod suite;
+pub mod world;
 
 use std::{
     net::SocketAddr,

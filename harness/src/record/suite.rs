@@ -26,6 +26,8 @@
 //! snapshot added to a recorded step pins behaviour, not the clock. The
 //! same traffic gives the same file (`harness run --frozen-clock` makes the
 //! harness's own traffic the same run after run).
+//! The users, teams and channels the traffic showed are written as the
+//! suite's world ([`super::world`]), ids as the server gave them.
 //! Credentials are never written: `Authorization` and `Cookie` headers
 //! (and `Set-Cookie` answers), and `access_token` in a query.
 
@@ -97,7 +99,8 @@ pub struct WrittenSuite {
 pub fn write(log: &Log, target: &PluginTarget, path: &Path, note: Option<String>) -> Written {
     let (recorded, unattached) = log.snapshot();
     let api_calls = recorded.iter().map(|r| r.api_calls.len()).sum::<usize>() + unattached.len();
-    let built = build(&recorded, &unattached, target, path, note);
+    let mut built = build(&recorded, &unattached, target, path, note);
+    built.world = write_world(&recorded, &unattached, target, path)?;
     let cases = built.cases.len();
     suite::write::write_file(&built, path)
         .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
@@ -109,6 +112,56 @@ pub fn write(log: &Log, target: &PluginTarget, path: &Path, note: Option<String>
         cases,
         api_calls,
     })
+}
+
+/// Writes the world the traffic shows (see [`super::world`]) to
+/// `worlds/NAME.json` beside the suite; `None` when it shows none.
+fn write_world(
+    recorded: &[Recorded],
+    unattached: &[ApiExchange],
+    target: &PluginTarget,
+    path: &Path,
+) -> Result<Option<PathBuf>, String> {
+    let mut observed = super::world::Observed::default();
+    let take_in_answers = |observed: &mut super::world::Observed, calls: &[ApiExchange]| {
+        for call in calls {
+            if let (Some(method), Ok(bytes)) = (api_method(&call.method), &call.answer) {
+                observed.take_in(&method.output(), bytes);
+            }
+        }
+    };
+    take_in_answers(&mut observed, unattached);
+    for one in recorded {
+        take_in_answers(&mut observed, &one.api_calls);
+        if let Interaction::Hook(exchange) = &one.interaction
+            && let Some(input) = wire::message_descriptor(&format!("{}Request", exchange.hook))
+        {
+            observed.take_in(&input, &exchange.request);
+        }
+    }
+    // A seed the harness could not build a world from would stop the
+    // replay: the suite then keeps the default world.
+    let Some(seed) = observed.seed().filter(|seed| {
+        serde_json::from_value::<crate::api::Seed>(seed.clone()).is_ok_and(|seed| {
+            crate::api::World::from_seed(&seed, &target.id, "", "recorded").is_ok()
+        })
+    }) else {
+        return Ok(None);
+    };
+    let stem = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| target.id.clone());
+    let world = path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("worlds")
+        .join(format!("{stem}.json"));
+    let text = serde_json::to_string_pretty(&seed).expect("JSON values serialize") + "\n";
+    std::fs::create_dir_all(world.parent().unwrap_or(Path::new(".")))
+        .and_then(|()| std::fs::write(&world, text))
+        .map_err(|err| format!("cannot write {}: {err}", world.display()))?;
+    Ok(Some(world))
 }
 
 fn build(

@@ -8,7 +8,7 @@ mod bundles;
 mod channel_members;
 mod channels;
 mod commands;
-mod common;
+pub(crate) mod common;
 mod config;
 mod emoji;
 mod enterprise;

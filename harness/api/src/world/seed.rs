@@ -151,6 +151,9 @@ fn http_ok() -> i32 {
 #[serde(deny_unknown_fields)]
 pub struct SeedUser {
     pub name: String,
+    /// The id a real server gave the user (a recording keeps it); by
+    /// default one is made from the name.
+    pub id: Option<String>,
     pub email: Option<String>,
     #[serde(default)]
     pub first_name: String,
@@ -187,6 +190,8 @@ pub struct SeedBot {
 #[serde(deny_unknown_fields)]
 pub struct SeedTeam {
     pub name: String,
+    /// As a user's `id`.
+    pub id: Option<String>,
     pub display_name: Option<String>,
     #[serde(default)]
     pub invite_only: bool,
@@ -196,6 +201,8 @@ pub struct SeedTeam {
 #[serde(deny_unknown_fields)]
 pub struct SeedChannel {
     pub name: String,
+    /// As a user's `id`.
+    pub id: Option<String>,
     pub team: String,
     pub display_name: Option<String>,
     #[serde(default)]
@@ -407,6 +414,18 @@ impl Builder<'_> {
         }
     }
 
+    /// The id the seed gives an entity, checked as the server checks ids;
+    /// else one made from its name.
+    fn given_id(&self, given: Option<&str>, kind: char, name: &str) -> Result<String, SeedError> {
+        match given {
+            None => Ok(seeded_id(kind, name)),
+            Some(id) if crate::handlers::common::is_valid_id(id) => Ok(id.to_owned()),
+            Some(id) => Err(self.invalid(format!(
+                "`{name}` has the id {id:?}; expected {ID_LEN} letters and digits"
+            ))),
+        }
+    }
+
     fn user_id(&self, username: &str, what: &str) -> Result<String, SeedError> {
         self.world
             .user_by_name(username)
@@ -475,7 +494,7 @@ impl Builder<'_> {
     fn users(&mut self, users: &[SeedUser]) -> Result<(), SeedError> {
         let now = self.world.now_millis();
         for seed in users {
-            let id = seeded_id('u', &seed.name);
+            let id = self.given_id(seed.id.as_deref(), 'u', &seed.name)?;
             let roles = seed
                 .roles
                 .clone()
@@ -566,7 +585,7 @@ impl Builder<'_> {
     fn teams(&mut self, teams: &[SeedTeam]) -> Result<(), SeedError> {
         let now = self.world.now_millis();
         for team in teams {
-            let id = seeded_id('t', &team.name);
+            let id = self.given_id(team.id.as_deref(), 't', &team.name)?;
             if self.world.teams.contains_key(&id) {
                 return Err(self.invalid(format!("two teams share the id {id} (`{}`)", team.name)));
             }
@@ -608,7 +627,11 @@ impl Builder<'_> {
                         channel.name, channel.team
                     ))
                 })?;
-            let id = seeded_id('c', &format!("{}{}", channel.team, channel.name));
+            let id = self.given_id(
+                channel.id.as_deref(),
+                'c',
+                &format!("{}{}", channel.team, channel.name),
+            )?;
             if self.world.channels.contains_key(&id) {
                 return Err(self.invalid(format!(
                     "two channels share the id {id} (`{}`)",
@@ -889,6 +912,37 @@ mod tests {
                 .channels
                 .values()
                 .all(|c| c.id.len() == ID_LEN && !c.team_id.is_empty())
+        );
+    }
+
+    #[test]
+    fn a_seed_can_keep_the_ids_a_real_server_gave() {
+        let seed: Seed = serde_json::from_str(
+            r#"{"users": [{"name": "dana", "id": "8xq3kd9w1fbh7y5mzjnr4t6pae", "teams": ["ops"],
+                           "channels": ["ops/alerts"]}],
+                "teams": [{"name": "ops", "id": "kt4n8c2w9sbd1hx6e7yqmz3rfa"}],
+                "channels": [{"name": "alerts", "team": "ops", "id": "c9d8e7f6a5b4c3d2e1f0a9b8c7"}]}"#,
+        )
+        .unwrap();
+        let world = World::from_seed(&seed, "com.example.p", "/plugins/p", "seed").unwrap();
+        let dana = world.user_by_name("dana").unwrap();
+        assert_eq!(dana.id, "8xq3kd9w1fbh7y5mzjnr4t6pae");
+        let channel = &world.channels["c9d8e7f6a5b4c3d2e1f0a9b8c7"];
+        assert_eq!(channel.team_id, "kt4n8c2w9sbd1hx6e7yqmz3rfa");
+        assert!(
+            world
+                .active_team_member("kt4n8c2w9sbd1hx6e7yqmz3rfa", &dana.id)
+                .is_some()
+        );
+
+        let bad: Seed =
+            serde_json::from_str(r#"{"teams": [{"name": "ops", "id": "short"}]}"#).unwrap();
+        let err = World::from_seed(&bad, "com.example.p", "/plugins/p", "seed.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("seed.json") && err.contains("\"short\""),
+            "{err}"
         );
     }
 
