@@ -74,6 +74,9 @@ pub struct BenchArgs {
     /// Skip the physical floor (a raw socket ping-pong with a child process, on the plugin's transport).
     #[arg(long)]
     no_socket_floor: bool,
+    /// Also measure each hook through `harness record` in front of a second copy of the plugin, against the same hook called directly.
+    #[arg(long)]
+    through_recorder: bool,
 }
 
 #[derive(clap::Args)]
@@ -224,6 +227,13 @@ fn prepare(args: &BenchArgs) -> anyhow::Result<(PluginTarget, BenchOptions, Opti
             None
         } else {
             physical::echo_program()
+        },
+        recorder_program: if args.through_recorder {
+            Some(std::env::current_exe().map_err(|err| {
+                anyhow::anyhow!("--through-recorder: cannot tell where this harness is: {err}")
+            })?)
+        } else {
+            None
         },
         cancel: CancellationToken::new(),
     };

@@ -58,6 +58,10 @@ pub struct BenchOptions {
     /// The program that answers `__socket-echo` (this harness), for the
     /// physical floor; `None` skips it.
     pub echo_program: Option<PathBuf>,
+    /// The harness whose `record` mode is put between the harness and a
+    /// second copy of the plugin, to measure what recording costs each
+    /// hook; `None` skips it.
+    pub recorder_program: Option<PathBuf>,
     pub cancel: CancellationToken,
 }
 
@@ -115,6 +119,10 @@ pub enum BenchEvent<'a> {
         target: &'a PluginTarget,
         plugin: &'a RunningPlugin,
     },
+    /// A second copy of the plugin, behind `harness record`.
+    RecorderLaunched {
+        plugin: &'a RunningPlugin,
+    },
     /// The socket echo of the physical floor answers on `transport`.
     EchoStarted {
         transport: &'a str,
@@ -168,7 +176,24 @@ pub async fn bench(
         plugin: &session.plugin,
     });
     let mut floors = Vec::new();
-    let outcome = measure(target, options, &mut session, &mut floors, progress).await;
+    // Where the recorder writes what it recorded: nobody reads it.
+    let recordings = match &options.recorder_program {
+        Some(_) => Some(tempfile::tempdir().map_err(|err| {
+            BenchError::Input(format!("cannot make a directory for the recorder: {err}"))
+        })?),
+        None => None,
+    };
+    let recorded_world = seed.as_ref().map(|(s, o)| (s, o.as_str()));
+    let recorder = recordings.as_ref().map(|dir| (dir.path(), recorded_world));
+    let outcome = measure(
+        target,
+        options,
+        &mut session,
+        &mut floors,
+        recorder,
+        progress,
+    )
+    .await;
     let cancelled = options.cancel.is_cancelled();
     let grace = if cancelled {
         Duration::ZERO
@@ -178,6 +203,7 @@ pub async fn bench(
     for floor in floors {
         floor.stop(grace).await;
     }
+    drop(recordings);
     if !cancelled {
         // The server logs a failed OnDeactivate and stops the plugin anyway.
         let _ = session.deactivate(options.deadline).await;
@@ -217,12 +243,14 @@ struct Versions {
     grpcio: Option<String>,
 }
 
-/// Everything between launch and teardown.
+/// Everything between launch and teardown. `recorder`: where the
+/// recorded copy of the plugin writes, and the world it is served.
 async fn measure(
     target: &PluginTarget,
     options: &BenchOptions,
     session: &mut Session,
     floors: &mut Vec<Session>,
+    recorder: Option<(&std::path::Path, Option<(&Seed, &str)>)>,
     progress: &mut dyn FnMut(BenchEvent<'_>),
 ) -> Result<(BenchReport, Versions), BenchError> {
     let mut notes = Vec::new();
@@ -300,6 +328,30 @@ async fn measure(
                 floor_plugins.push((python_floor, Role::PythonFloor));
                 floors.push(started);
             }
+        }
+        if let (Some(program), Some((out, world))) = (&options.recorder_program, recorder)
+            && let Some(recorded) =
+                start_recorded(program, out, world, target, options, &mut notes, progress).await
+        {
+            list.extend(
+                hooks
+                    .iter()
+                    .filter(|payloads| recorded.plugin.implements(&payloads.hook))
+                    .map(|payloads| Target {
+                        call: CallReport::new(
+                            &id,
+                            CallKind::Recorded,
+                            &payloads.name,
+                            Some(payloads.description.clone()),
+                        ),
+                        work: Work::Load(targets::harness_caller(
+                            &recorded.plugin,
+                            payloads,
+                            options.deadline,
+                        )),
+                    }),
+            );
+            floors.push(recorded);
         }
         if let Some(program) = &options.echo_program {
             list.extend(socket_targets(
@@ -609,6 +661,65 @@ async fn start_floor(
             None
         }
     }
+}
+
+/// A second copy of the plugin with `harness record` in front of it, as a
+/// server would start a bundle installed for recording, activated; a note
+/// says why when it does not start.
+async fn start_recorded(
+    program: &std::path::Path,
+    out: &std::path::Path,
+    world: Option<(&Seed, &str)>,
+    target: &PluginTarget,
+    options: &BenchOptions,
+    notes: &mut Vec<String>,
+    progress: &mut dyn FnMut(BenchEvent<'_>),
+) -> Option<Session> {
+    let plugin = match target.manifest {
+        Some(_) => target.dir.clone(),
+        None => target.dir.join(&target.executable),
+    };
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "record".into(),
+        "--out".into(),
+        out.into(),
+        "--name".into(),
+        "bench".into(),
+        "--".into(),
+        plugin.into(),
+    ];
+    args.extend(options.launch.extra_args.iter().cloned());
+    let launch = LaunchOptions {
+        extra_args: args,
+        ..options.launch.clone()
+    };
+    let recorded = PluginTarget {
+        id: target.id.clone(),
+        dir: target.dir.clone(),
+        executable: program.to_owned(),
+        runtime: Runtime::Native,
+        manifest: None,
+    };
+    let session = match Session::start(&recorded, world, &launch).await {
+        Ok(session) => session,
+        Err(err) => {
+            notes.push(format!(
+                "the recorder was not measured: it did not start: {err}"
+            ));
+            return None;
+        }
+    };
+    if let Err(reason) = session.activate(options.deadline).await {
+        notes.push(format!(
+            "the recorder was not measured: OnActivate through it failed: {reason}"
+        ));
+        session.stop(options.grace).await;
+        return None;
+    }
+    progress(BenchEvent::RecorderLaunched {
+        plugin: &session.plugin,
+    });
+    Some(session)
 }
 
 /// The selected hooks against the bare grpcio plugin, through the

@@ -25,6 +25,7 @@ pub mod overhead;
 pub mod pacing;
 pub mod physical;
 pub mod plot;
+pub mod recorder;
 pub mod render;
 pub mod report;
 pub mod targets;

@@ -54,7 +54,7 @@ pub fn overhead_text(nanos: f64, noise_ns: f64) -> String {
 }
 
 /// The p50's spread over `call`'s rounds, in nanoseconds.
-fn noise_ns(call: &CallReport) -> f64 {
+pub(super) fn noise_ns(call: &CallReport) -> f64 {
     round_spread(&call.rounds, Stat::P50).unwrap_or(0.0) * call.summary.p50_ns as f64
 }
 
@@ -88,7 +88,7 @@ pub fn overheads(calls: &[CallReport]) -> Vec<Overhead> {
         .collect()
 }
 
-fn ratio(numerator: u64, denominator: u64) -> f64 {
+pub(super) fn ratio(numerator: u64, denominator: u64) -> f64 {
     let value = numerator as f64 / denominator.max(1) as f64;
     (value * 1000.0).round() / 1000.0
 }

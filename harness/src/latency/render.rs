@@ -8,7 +8,7 @@ use super::{
     baseline::{self, Verdict},
     histogram::{Stat, Summary, format_ns},
     load::Mode,
-    overhead,
+    overhead, recorder,
     report::{BenchReport, CallKind, CallReport},
     upstream,
 };
@@ -76,6 +76,14 @@ pub fn sections(report: &BenchReport) -> Vec<(String, String, Table)> {
                 report.overhead[0].plugin
             ),
             overhead_table(report),
+        ));
+    }
+    let recorder_costs = recorder::costs(&report.calls);
+    if !recorder_costs.is_empty() {
+        sections.push((
+            "Through harness record".to_owned(),
+            "The same hooks of a second copy of the plugin with `harness record` in front of it (as a bundle installed for recording runs on a server), same run, same client: what recording adds to each call the server makes.".to_owned(),
+            recorder_table(&recorder_costs),
         ));
     }
     if report
@@ -335,6 +343,39 @@ fn overhead_table(report: &BenchReport) -> Table {
     Table { header, rows }
 }
 
+fn recorder_table(costs: &[recorder::RecorderCost]) -> Table {
+    let header = [
+        "hook",
+        "direct p50",
+        "recorded p50",
+        "ratio",
+        "added p50",
+        "direct p99",
+        "recorded p99",
+        "ratio p99",
+        "added p99",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let rows = costs
+        .iter()
+        .map(|c| {
+            vec![
+                c.hook.clone(),
+                format_ns(c.direct_p50_ns as f64),
+                format_ns(c.recorded_p50_ns as f64),
+                format!("{:.2}×", c.ratio_p50),
+                c.added_p50_text(),
+                format_ns(c.direct_p99_ns as f64),
+                format_ns(c.recorded_p99_ns as f64),
+                format!("{:.2}×", c.ratio_p99),
+                signed_ns(c.added_p99_ns),
+            ]
+        })
+        .collect();
+    Table { header, rows }
+}
+
 pub fn signed_ns(nanos: f64) -> String {
     if nanos < 0.0 {
         format!("−{}", format_ns(-nanos))
@@ -424,6 +465,7 @@ pub fn console(report: &BenchReport) -> String {
     let mut tail = Vec::new();
     tail.extend(overhead_line(report));
     tail.extend(client_line(report));
+    tail.extend(recorder::headline(&recorder::costs(&report.calls)));
     tail.extend(upstream::comparisons(report));
     tail.extend(report.notes.iter().map(|note| format!("note: {note}")));
     tail.extend(verdict_lines(report));

@@ -102,6 +102,9 @@ pub enum CallKind {
     /// The same hook of a bare grpcio plugin through the harness's client:
     /// the Python gRPC floor.
     FloorPython,
+    /// The same hook of a second copy of the plugin with `harness record`
+    /// in front of it: what recording costs a server.
+    Recorded,
 }
 
 impl CallKind {
@@ -114,6 +117,7 @@ impl CallKind {
             CallKind::FloorRaw => "floor, raw tonic client",
             CallKind::FloorSocket => "floor, raw socket",
             CallKind::FloorPython => "floor, bare grpcio",
+            CallKind::Recorded => "hook, through harness record",
         }
     }
 
@@ -138,6 +142,7 @@ impl CallKind {
             CallKind::FloorRaw => "floor-raw",
             CallKind::FloorSocket => "floor-socket",
             CallKind::FloorPython => "floor-python",
+            CallKind::Recorded => "hook-recorded",
         }
     }
 }

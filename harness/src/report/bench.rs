@@ -31,6 +31,12 @@ pub fn bench_line(out: &mut impl Write, event: &BenchEvent<'_>) -> std::io::Resu
             target.id,
             plugin.process.pid()
         ),
+        BenchEvent::RecorderLaunched { plugin } => writeln!(
+            out,
+            "{:>12} harness record in front of a second copy, pid {}",
+            "Launched",
+            plugin.process.pid()
+        ),
         BenchEvent::EchoStarted { transport } => writeln!(
             out,
             "{:>12} socket echo on {transport} (the physical floor)",
