@@ -22,7 +22,7 @@ use std::{
 };
 
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 
 pub use calls::{ApiCall, ApiOutcome, CallLog};
 pub use errors::{ApiError, ErrorConvention, convention};
@@ -61,7 +61,9 @@ impl ApiServer {
         let router =
             tonic::transport::Server::builder().add_service(ApiService::new(state.clone()));
         let task = tokio::spawn(async move {
-            let incoming = TcpListenerStream::new(listener);
+            // Nagle off, as on the plugin's side: a small answer is sent
+            // at once, not held back for an acknowledgement.
+            let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
             let stop = async {
                 let _ = stopped.await;
             };

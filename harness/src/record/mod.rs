@@ -321,8 +321,10 @@ async fn loopback_listener() -> Result<tokio::net::TcpListener, RecordError> {
         .map_err(RecordError::Listen)
 }
 
-fn incoming(listener: tokio::net::TcpListener) -> tokio_stream::wrappers::TcpListenerStream {
-    tokio_stream::wrappers::TcpListenerStream::new(listener)
+/// Accepted connections with Nagle off: a proxy in the hot path must not
+/// hold back a small answer waiting for an acknowledgement.
+fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::TcpIncoming {
+    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
 /// The plugin to record: a plugin directory or manifest as `harness run`
