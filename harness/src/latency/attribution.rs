@@ -84,27 +84,38 @@ impl Parts {
 /// One attribution per measured hook; the four-part split for the plugins
 /// in `python` (ids of Python plugins) only.
 pub fn attribute(calls: &[CallReport], python: &[&str]) -> Vec<Attribution> {
-    let p50 = |kind: CallKind, name: &str, plugin: Option<&str>| -> Option<u64> {
+    // A hook's floors are the ones its own run measured: the physical floor
+    // carries the hook's plugin id, the others name it in `floor_for`. A
+    // report from before `floor_for` holds one run's floors, taken as they
+    // are.
+    let p50 = |kind: CallKind, name: &str, of_run: &dyn Fn(&CallReport) -> bool| {
         let measured =
             |call: &&CallReport| call.kind == kind && call.name == name && call.summary.count > 0;
-        // The same plugin's floor first (a merge holds several), else any.
         calls
             .iter()
             .filter(measured)
-            .find(|call| plugin.is_some_and(|plugin| call.plugin == plugin))
-            .or_else(|| calls.iter().find(measured))
+            .find(|call| of_run(call))
+            .or_else(|| {
+                calls
+                    .iter()
+                    .filter(measured)
+                    .find(|call| call.floor_for.is_none())
+            })
             .map(|call| call.summary.p50_ns)
     };
     calls
         .iter()
         .filter(|call| call.kind == CallKind::Hook && call.summary.count > 0)
         .map(|hook| {
-            let physical = p50(CallKind::FloorSocket, &hook.name, Some(&hook.plugin));
-            let raw_tonic = p50(CallKind::FloorRaw, &hook.name, None);
-            let rust = p50(CallKind::FloorHarness, &hook.name, None);
+            let socket_of_run = |call: &CallReport| call.plugin == hook.plugin;
+            let floor_of_run =
+                |call: &CallReport| call.floor_for.as_deref() == Some(hook.plugin.as_str());
+            let physical = p50(CallKind::FloorSocket, &hook.name, &socket_of_run);
+            let raw_tonic = p50(CallKind::FloorRaw, &hook.name, &floor_of_run);
+            let rust = p50(CallKind::FloorHarness, &hook.name, &floor_of_run);
             let python = python
                 .contains(&hook.plugin.as_str())
-                .then(|| p50(CallKind::FloorPython, &hook.name, None))
+                .then(|| p50(CallKind::FloorPython, &hook.name, &floor_of_run))
                 .flatten();
             let over_physical = |value: Option<u64>| Some(ratio(value?, physical?));
             Attribution {

@@ -385,6 +385,11 @@ async fn measure(
 
     let mut calls: Vec<CallReport> = list.into_iter().map(|target| target.call).collect();
     calls.extend(server_side.into_values());
+    // Floors measured on another plugin name this run's plugin, so merged
+    // runs keep them apart (the physical floor already carries its id).
+    for call in calls.iter_mut().filter(|call| call.plugin != id) {
+        call.floor_for = Some(id.clone());
+    }
     // Hooks, API (plugin-side, server-side), then the floor; stable, so the
     // order of selection holds within each kind.
     calls.sort_by_key(|call| call.kind);

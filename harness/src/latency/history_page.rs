@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::{
     histogram::format_ns,
-    history::{Dated, Direction, Series, machines},
+    history::{BETWEEN_RUN_MARGIN, Dated, Direction, MIN_PASSING_LEVEL, Series, machines},
     plot::{PALETTE, escape},
 };
 
@@ -19,7 +19,11 @@ const TOP: f64 = 28.0;
 const BOTTOM: f64 = 56.0;
 
 /// What the pages say about how steps are found.
-pub const METHOD: &str = "A step is found by binary segmentation: every split of a segment of the series (its right side may end early, so a level that comes and goes counts) is a candidate, and it is a step when the means of the two sides differ by more than the noise band (the larger of the two sides' median round-to-round spread of p50) and no point of one side overlaps the other; the largest such change, in noise bands, is taken and both sides are searched again. Series are per machine: reports from different machines are never compared.";
+pub fn method() -> String {
+    format!(
+        "A step is found by binary segmentation: every split of a segment of the series (its right side may end early, so a level that comes and goes counts) is a candidate, and it is a step when every report on the new level (1) differs from the old level's mean by more than the rounds' noise band (the larger of the two sides' median round-to-round spread of p50), (2) lies beyond every point of the other side, and (3) differs by more than {BETWEEN_RUN_MARGIN} times the between-run noise times √(1/n_before + 1/n_after). The between-run noise σ is measured from the series itself: the median absolute difference of ln p50 between successive reports, divided by 0.954 and widened by 1 + 1/√m for m differences; it is what load between runs adds to the rounds' own spread, and with fewer than four reports it is too uncertain for any step. A level that comes and goes needs {MIN_PASSING_LEVEL} reports; only the latest report may stand alone. The largest such change, in noise bands, is taken and both sides are searched again. Series are per machine: reports from different machines are never compared."
+    )
+}
 
 /// The step lines of the summary, regressions first.
 pub fn step_lines(series: &[Series]) -> Vec<String> {
@@ -63,7 +67,7 @@ pub fn markdown(history: &[Dated], series: &[Series], note: Option<&str>) -> Str
     if let Some(note) = note {
         let _ = writeln!(out, "{note}\n");
     }
-    let _ = writeln!(out, "{METHOD}\n");
+    let _ = writeln!(out, "{}\n", method());
     for (key, description) in machines(history) {
         let _ = writeln!(out, "## Machine: {description}\n");
         let mine: Vec<&Series> = series.iter().filter(|s| s.machine == key).collect();
@@ -77,20 +81,22 @@ pub fn markdown(history: &[Dated], series: &[Series], note: Option<&str>) -> Str
             }
             out.push('\n');
         }
-        out.push_str("| call | reports | first p50 | latest p50 | latest p99 | latest noise |\n|---|---:|---:|---:|---:|---:|\n");
+        out.push_str("| call | reports | first p50 | latest p50 | latest p99 | latest noise | between-run noise σ |\n|---|---:|---:|---:|---:|---:|---:|\n");
         for one in mine {
             let (Some(first), Some(last)) = (one.points.first(), one.points.last()) else {
                 continue;
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | ±{:.1}% |",
+                "| {} | {} | {} | {} | {} | ±{:.1}% | {} |",
                 one.call,
                 one.points.len(),
                 format_ns(first.p50_ns),
                 format_ns(last.p50_ns),
                 format_ns(last.p99_ns),
-                last.noise * 50.0
+                last.noise * 50.0,
+                one.between_run_noise
+                    .map_or_else(|| "–".to_owned(), |sigma| format!("{:.1}%", sigma * 100.0))
             );
         }
         out.push('\n');
@@ -110,7 +116,7 @@ pub fn html(history: &[Dated], series: &[Series], note: Option<&str>) -> String 
     if let Some(note) = note {
         let _ = write!(out, "<p>{}</p>", escape(note));
     }
-    let _ = write!(out, "<p>{}</p>", escape(METHOD));
+    let _ = write!(out, "<p>{}</p>", escape(&method()));
     for (key, description) in machines(history) {
         let _ = write!(out, "<h2>Machine: {}</h2>", escape(&description));
         let mine: Vec<Series> = series
@@ -136,7 +142,15 @@ pub fn html(history: &[Dated], series: &[Series], note: Option<&str>) -> String 
         }
         out.push_str("<div class=\"plots\">");
         for one in &mine {
-            let _ = write!(out, "<figure>{}</figure>", trend_svg(one));
+            let between = one.between_run_noise.map_or_else(
+                || "between-run noise: not measured (one report)".to_owned(),
+                |sigma| format!("between-run noise σ {:.1}%", sigma * 100.0),
+            );
+            let _ = write!(
+                out,
+                "<figure>{}<figcaption>{between}</figcaption></figure>",
+                trend_svg(one)
+            );
         }
         out.push_str("</div>\n");
     }

@@ -89,7 +89,15 @@ pub fn html(report: &BenchReport) -> String {
 }
 
 fn plot_title(call: &CallReport) -> String {
-    format!("{} — {} ({})", call.name, call.kind.label(), call.plugin)
+    match &call.floor_for {
+        Some(bench) => format!(
+            "{} — {} ({}, run of {bench})",
+            call.name,
+            call.kind.label(),
+            call.plugin
+        ),
+        None => format!("{} — {} ({})", call.name, call.kind.label(), call.plugin),
+    }
 }
 
 /// The call's distribution, its uncorrected twin in an open loop, and for
@@ -114,10 +122,19 @@ fn series_for(report: &BenchReport, call: &CallReport) -> Vec<Series> {
         });
     }
     if matches!(call.kind, CallKind::Hook | CallKind::FloorHarness) {
+        // The floor of the same run when a merge holds several.
+        let run = match call.kind {
+            CallKind::Hook => Some(call.plugin.as_str()),
+            _ => call.floor_for.as_deref(),
+        };
+        let raw_floor =
+            |other: &&CallReport| other.kind == CallKind::FloorRaw && other.name == call.name;
         let floor = report
             .calls
             .iter()
-            .find(|other| other.kind == CallKind::FloorRaw && other.name == call.name);
+            .filter(raw_floor)
+            .find(|other| other.floor_for.as_deref() == run)
+            .or_else(|| report.calls.iter().find(raw_floor));
         if let Some(floor) = floor {
             series.push(Series {
                 label: "floor (raw tonic)".to_owned(),

@@ -16,6 +16,10 @@ pub struct Overhead {
     pub hook: String,
     /// The reference plugin both clients called.
     pub plugin: String,
+    /// The plugin under test in the run that measured both (see
+    /// `CallReport::floor_for`); absent in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_for: Option<String>,
     pub harness_p50_ns: u64,
     pub harness_p99_ns: u64,
     pub raw_p50_ns: u64,
@@ -67,6 +71,7 @@ pub fn overheads(calls: &[CallReport]) -> Vec<Overhead> {
             let raw = calls.iter().find(|call| {
                 call.kind == CallKind::FloorRaw
                     && call.plugin == harness.plugin
+                    && call.floor_for == harness.floor_for
                     && call.name == harness.name
                     && call.summary.count > 0
             })?;
@@ -74,6 +79,7 @@ pub fn overheads(calls: &[CallReport]) -> Vec<Overhead> {
             Some(Overhead {
                 hook: harness.name.clone(),
                 plugin: harness.plugin.clone(),
+                floor_for: harness.floor_for.clone(),
                 harness_p50_ns: h.p50_ns,
                 harness_p99_ns: h.p99_ns,
                 raw_p50_ns: r.p50_ns,
@@ -108,12 +114,16 @@ pub fn headline(overheads: &[Overhead]) -> Option<(f64, f64, f64)> {
     ))
 }
 
-/// The harness's p50 overhead on `hook`, or the median over hooks when
+/// The harness's p50 overhead on `hook` of `plugin` (measured in that
+/// plugin's run when a merge holds several), or the median over hooks when
 /// that hook was not measured both ways.
-pub fn for_hook(overheads: &[Overhead], hook: &str) -> Option<f64> {
+pub fn for_hook(overheads: &[Overhead], hook: &str, plugin: &str) -> Option<f64> {
+    let same_hook = |overhead: &&Overhead| overhead.hook == hook;
     overheads
         .iter()
-        .find(|overhead| overhead.hook == hook)
+        .filter(same_hook)
+        .find(|overhead| overhead.floor_for.as_deref() == Some(plugin))
+        .or_else(|| overheads.iter().find(same_hook))
         .map(|overhead| overhead.overhead_p50_ns)
         .or_else(|| headline(overheads).map(|(_, nanos, _)| nanos))
 }
@@ -154,7 +164,7 @@ mod tests {
         let (ratio, nanos, _) = headline(&overheads).unwrap();
         assert!((ratio - 1.35).abs() < 0.01, "{ratio}");
         assert!((nanos - 20_000.0).abs() < 200.0, "{nanos}");
-        assert!(for_hook(&overheads, "Unmeasured").is_some());
+        assert!(for_hook(&overheads, "Unmeasured", "ref").is_some());
         assert_eq!(headline(&[]), None);
     }
 

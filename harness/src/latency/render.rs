@@ -199,16 +199,16 @@ pub fn client_line(report: &BenchReport) -> Option<String> {
     ))
 }
 
-/// The call's name, with its plugin when the table mixes plugins (a
-/// merged report).
+/// The call's name, with its plugin (and a floor's run) when the table
+/// mixes plugins or runs (a merged report).
 fn labeller(calls: &[&CallReport]) -> impl Fn(&CallReport) -> String {
-    let mixed = calls.iter().any(|call| call.plugin != calls[0].plugin);
-    move |call| {
-        if mixed {
-            format!("{} ({})", call.name, call.plugin)
-        } else {
-            call.name.clone()
-        }
+    let mixed = calls
+        .iter()
+        .any(|call| call.plugin != calls[0].plugin || call.floor_for != calls[0].floor_for);
+    move |call| match &call.floor_for {
+        Some(bench) if mixed => format!("{} ({}, run of {bench})", call.name, call.plugin),
+        _ if mixed => format!("{} ({})", call.name, call.plugin),
+        _ => call.name.clone(),
     }
 }
 
@@ -235,12 +235,14 @@ fn latency_table(calls: &[&CallReport], net_of: Option<&BenchReport>) -> Table {
             if let Some(report) = net {
                 // A negative overhead (the harness's path leaner than the
                 // floor's) is no time to take off.
-                row.push(match overhead::for_hook(&report.overhead, &call.name) {
-                    Some(overhead) if s.count > 0 => {
-                        format_ns((s.p50_ns as f64 - overhead.max(0.0)).max(0.0))
-                    }
-                    _ => "–".to_owned(),
-                });
+                row.push(
+                    match overhead::for_hook(&report.overhead, &call.name, &call.plugin) {
+                        Some(overhead) if s.count > 0 => {
+                            format_ns((s.p50_ns as f64 - overhead.max(0.0)).max(0.0))
+                        }
+                        _ => "–".to_owned(),
+                    },
+                );
             }
             row
         })
@@ -323,12 +325,20 @@ fn overhead_table(report: &BenchReport) -> Table {
     ]
     .map(str::to_owned)
     .to_vec();
+    // A merge of several runs has each run's pair: say whose.
+    let runs = report
+        .overhead
+        .iter()
+        .any(|o| o.floor_for != report.overhead[0].floor_for);
     let rows = report
         .overhead
         .iter()
         .map(|o| {
             vec![
-                o.hook.clone(),
+                match &o.floor_for {
+                    Some(bench) if runs => format!("{} (run of {bench})", o.hook),
+                    _ => o.hook.clone(),
+                },
                 format_ns(o.harness_p50_ns as f64),
                 format_ns(o.raw_p50_ns as f64),
                 format!("{:.2}×", o.ratio_p50),

@@ -152,6 +152,13 @@ impl CallKind {
 pub struct CallReport {
     /// The plugin id.
     pub plugin: String,
+    /// For a floor measured on another plugin (the reference or the bare
+    /// grpcio plugin): the plugin under test in the run that measured it.
+    /// Part of the key, so a merge of several runs keeps each run's floors
+    /// apart and every hook is set against the floors of its own run.
+    /// Absent in reports written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_for: Option<String>,
     pub kind: CallKind,
     /// Hook or RPC name, with the payload's label when a hook is measured
     /// with several kinds of payload (`ServeHTTP (1 MiB)`).
@@ -183,6 +190,7 @@ impl CallReport {
     pub fn new(plugin: &str, kind: CallKind, name: &str, payload: Option<String>) -> CallReport {
         CallReport {
             plugin: plugin.to_owned(),
+            floor_for: None,
             kind,
             name: name.to_owned(),
             payload,
@@ -196,10 +204,12 @@ impl CallReport {
         }
     }
 
-    /// Identifies the call across reports: plugin, kind and name.
+    /// Identifies the call across reports: plugin, kind, name and, for a
+    /// floor, the run's plugin under test.
     pub fn key(&self) -> CallKey {
         CallKey {
             plugin: self.plugin.clone(),
+            floor_for: self.floor_for.clone(),
             kind: self.kind,
             name: self.name.clone(),
         }
@@ -261,13 +271,18 @@ impl CallReport {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CallKey {
     pub plugin: String,
+    pub floor_for: Option<String>,
     pub kind: CallKind,
     pub name: String,
 }
 
 impl fmt::Display for CallKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{} ({})", self.kind.slug(), self.name, self.plugin)
+        write!(f, "{}/{} ({}", self.kind.slug(), self.name, self.plugin)?;
+        match &self.floor_for {
+            Some(bench) if *bench != self.plugin => write!(f, ", for {bench})"),
+            _ => write!(f, ")"),
+        }
     }
 }
 
@@ -522,6 +537,95 @@ pub(crate) mod tests {
             ]
         );
         assert_eq!(merged.bench_plugins(), "rust-reference, hello-python");
+    }
+
+    /// One bench run of `bench`, as `harness bench` writes it: its hook,
+    /// its physical floor, and the reference plugin's hook through the
+    /// harness's and the raw client, each at a fixed time in µs.
+    fn bench_run(bench: &str, [hook, socket, harness, raw]: [u64; 4]) -> BenchReport {
+        let at = |plugin: &str, kind: CallKind, micros: u64| {
+            let mut call = CallReport::new(plugin, kind, "ExecuteCommand", None);
+            let mut measured = Measured::default();
+            for _ in 0..100 {
+                measured.latencies.record(Duration::from_micros(micros));
+            }
+            call.add_round(measured);
+            if plugin != bench {
+                call.floor_for = Some(bench.to_owned());
+            }
+            call
+        };
+        let mut report = synthetic("ExecuteCommand", 1, 1.0, 1);
+        report.calls = vec![
+            at(bench, CallKind::Hook, hook),
+            at(bench, CallKind::FloorSocket, socket),
+            at("rust-reference", CallKind::FloorHarness, harness),
+            at("rust-reference", CallKind::FloorRaw, raw),
+        ];
+        report.attribution = attribution::attribute(&report.calls, &[]);
+        report.overhead = overhead::overheads(&report.calls);
+        report
+    }
+
+    #[test]
+    fn a_merge_sets_each_hook_against_the_floors_of_its_own_run() {
+        // The runs were made under different load: b's floors are 3× a's.
+        let a = bench_run("a", [100, 20, 40, 30]);
+        let b = bench_run("b", [300, 60, 120, 90]);
+        let dir = tempfile::tempdir().unwrap();
+        for order in [[a.clone(), b.clone()], [b.clone(), a.clone()]] {
+            let merged = BenchReport::merge(&order, now_rfc3339()).unwrap();
+            // Each run's floors stay apart instead of being pooled.
+            assert_eq!(merged.calls.len(), 8, "{:?}", merged.calls);
+            // Loading derives the attribution again from the calls.
+            let path = dir.path().join("merged.json");
+            std::fs::write(&path, merged.to_json()).unwrap();
+            let loaded = BenchReport::load(&path).unwrap();
+            for report in [&merged, &loaded] {
+                for run in [&a, &b] {
+                    let own = &run.attribution[0];
+                    let found = report
+                        .attribution
+                        .iter()
+                        .find(|one| one.plugin == own.plugin)
+                        .expect("every hook is attributed");
+                    assert_eq!(found, own, "{}", own.plugin);
+                    // Same-run floors: the client is 2× the socket and the
+                    // hook 5× in both runs (to the histograms' resolution).
+                    let near = |ratio: Option<f64>, expected: f64| {
+                        ratio.is_some_and(|ratio| (ratio - expected).abs() < 0.01)
+                    };
+                    assert!(near(found.harness_client_ratio, 2.0), "{found:?}");
+                    assert!(near(found.hook_ratio, 5.0), "{found:?}");
+                    let pair = report
+                        .overhead
+                        .iter()
+                        .find(|o| o.floor_for.as_deref() == Some(own.plugin.as_str()))
+                        .expect("each run's overhead");
+                    assert_eq!(pair, &run.overhead[0]);
+                }
+                assert_eq!(report.overhead.len(), 2);
+            }
+        }
+    }
+
+    #[test]
+    fn a_floor_key_names_the_run_it_was_measured_for() {
+        let run = bench_run("com.example.p", [100, 20, 40, 30]);
+        let keys: Vec<String> = run
+            .calls
+            .iter()
+            .map(|call| call.key().to_string())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "hook/ExecuteCommand (com.example.p)",
+                "floor-socket/ExecuteCommand (com.example.p)",
+                "floor-harness/ExecuteCommand (rust-reference, for com.example.p)",
+                "floor-raw/ExecuteCommand (rust-reference, for com.example.p)",
+            ]
+        );
     }
 
     #[test]
