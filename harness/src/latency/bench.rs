@@ -275,22 +275,13 @@ async fn measure(
     let (api, api_notes) =
         targets::select_api(&options.api, &modelled).map_err(BenchError::Input)?;
     let id = target.id.clone();
-    let mut list: Vec<Target> = hooks
-        .iter()
-        .map(|payloads| Target {
-            call: CallReport::new(
-                &id,
-                CallKind::Hook,
-                &payloads.name,
-                Some(payloads.description.clone()),
-            ),
-            work: Work::Load(targets::harness_caller(
-                &session.plugin,
-                payloads,
-                options.deadline,
-            )),
-        })
-        .collect();
+    let mut list = harness_client_targets(
+        &session.plugin,
+        &id,
+        CallKind::Hook,
+        &hooks,
+        options.deadline,
+    );
     let mut versions = Versions::default();
     if !api.is_empty()
         && let Some((targets, reported)) =
@@ -319,11 +310,12 @@ async fn measure(
         if let (Some(python_floor), Runtime::Python) = (&options.python_floor, target.runtime) {
             let started = start_floor(python_floor, options, &mut notes, progress).await;
             if let Some(started) = started {
-                list.extend(python_floor_targets(
-                    &started,
-                    python_floor,
+                list.extend(harness_client_targets(
+                    &started.plugin,
+                    &python_floor.id,
+                    CallKind::FloorPython,
                     &hooks,
-                    options,
+                    options.deadline,
                 ));
                 floor_plugins.push((python_floor, Role::PythonFloor));
                 floors.push(started);
@@ -333,24 +325,13 @@ async fn measure(
             && let Some(recorded) =
                 start_recorded(program, out, world, target, options, &mut notes, progress).await
         {
-            list.extend(
-                hooks
-                    .iter()
-                    .filter(|payloads| recorded.plugin.implements(&payloads.hook))
-                    .map(|payloads| Target {
-                        call: CallReport::new(
-                            &id,
-                            CallKind::Recorded,
-                            &payloads.name,
-                            Some(payloads.description.clone()),
-                        ),
-                        work: Work::Load(targets::harness_caller(
-                            &recorded.plugin,
-                            payloads,
-                            options.deadline,
-                        )),
-                    }),
-            );
+            list.extend(harness_client_targets(
+                &recorded.plugin,
+                &id,
+                CallKind::Recorded,
+                &hooks,
+                options.deadline,
+            ));
             floors.push(recorded);
         }
         if let Some(program) = &options.echo_program {
@@ -727,29 +708,23 @@ async fn start_recorded(
     Some(session)
 }
 
-/// The selected hooks against the bare grpcio plugin, through the
-/// harness's client: the Python gRPC floor.
-fn python_floor_targets(
-    floor: &Session,
-    floor_target: &PluginTarget,
+/// The selected hooks `plugin` implements, each called through the
+/// harness's hook client and reported as `kind` of plugin `id`: the plugin
+/// under test, the bare grpcio plugin (the Python gRPC floor), or the
+/// plugin behind the recorder.
+fn harness_client_targets(
+    plugin: &RunningPlugin,
+    id: &str,
+    kind: CallKind,
     hooks: &[Payloads],
-    options: &BenchOptions,
+    deadline: Duration,
 ) -> Vec<Target> {
     hooks
         .iter()
-        .filter(|payloads| floor.plugin.implements(&payloads.hook))
+        .filter(|payloads| plugin.implements(&payloads.hook))
         .map(|payloads| Target {
-            call: CallReport::new(
-                &floor_target.id,
-                CallKind::FloorPython,
-                &payloads.name,
-                Some(payloads.description.clone()),
-            ),
-            work: Work::Load(targets::harness_caller(
-                &floor.plugin,
-                payloads,
-                options.deadline,
-            )),
+            call: CallReport::new(id, kind, &payloads.name, Some(payloads.description.clone())),
+            work: Work::Load(targets::harness_caller(plugin, payloads, deadline)),
         })
         .collect()
 }
