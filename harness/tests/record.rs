@@ -50,17 +50,7 @@ fn records_replays_and_is_stable(plugin: &Path, run_args: &[&str]) {
     let (dir, mut first) = record(plugin, run_args);
     let out = dir.path().join("recorded");
     first.extend(recorded_files(&out.join("worlds")));
-    let (code, output) = harness_run(&[
-        plugin.to_str().unwrap(),
-        "--no-builtin",
-        "--suite",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        code, 0,
-        "the recorded suites do not replay green:\n{output}"
-    );
-    assert!(output.contains(" passed, 0 failed"), "{output}");
+    common::replays_green(plugin, &out);
     let (again, mut second) = record(plugin, run_args);
     second.extend(recorded_files(&again.path().join("recorded/worlds")));
     assert_eq!(

@@ -97,7 +97,11 @@ fn serve_http_goes_through_the_recorder_byte_exact_and_replays() {
     assert_eq!(files.len(), 1, "one plugin start, one recording: {files:?}");
     let recorded: Value = serde_json::from_str(&files[0].1).unwrap();
     let steps = http_steps(&recorded);
-    assert_eq!(steps.len(), 3, "{recorded:#}");
+    // The third request is cut off by its client: when the reset overtakes
+    // the request's first message, neither the recorder nor the plugin saw
+    // it, and there is nothing to replay (record/suite.rs's unit tests pin
+    // how a cut-off request that was seen is written).
+    assert!((2..=3).contains(&steps.len()), "{recorded:#}");
 
     let (_, upload) = &steps[0];
     assert_eq!(upload["method"], "PUT", "{upload:#}");
@@ -130,29 +134,20 @@ fn serve_http_goes_through_the_recorder_byte_exact_and_replays() {
         "{early:#}"
     );
 
-    let (_, cut_off) = &steps[2];
-    assert_eq!(cut_off["expect"]["request_complete"], false, "{cut_off:#}");
-    let sent = cut_off["cancel_after"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("the cut-off request has no cancel_after: {cut_off:#}"));
-    // The server sends whole 64 KiB chunks until `cancel_after` is
-    // reached; what of them reached the recorder before the reset is a race.
-    assert!(
-        sent <= CUT_OFF_AFTER.next_multiple_of(REQUEST_CHUNK),
-        "{cut_off:#}"
-    );
+    if let Some((_, cut_off)) = steps.get(2) {
+        assert_eq!(cut_off["expect"]["request_complete"], false, "{cut_off:#}");
+        let sent = cut_off["cancel_after"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("the cut-off request has no cancel_after: {cut_off:#}"));
+        // The server sends whole 64 KiB chunks until `cancel_after` is
+        // reached; what of them reached the recorder before the reset is a race.
+        assert!(
+            sent <= CUT_OFF_AFTER.next_multiple_of(REQUEST_CHUNK),
+            "{cut_off:#}"
+        );
+    }
 
-    let (code, output) = harness_run(&[
-        plugin.to_str().unwrap(),
-        "--no-builtin",
-        "--suite",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        code, 0,
-        "the recorded suite does not replay green:\n{output}"
-    );
-    assert!(output.contains(" passed, 0 failed"), "{output}");
+    common::replays_green(plugin, &out);
 }
 
 /// One HTTP/1.1 request over a fresh connection, read to the end (the
@@ -240,16 +235,7 @@ fn the_front_door_records_its_requests_as_a_suite_that_replays() {
     );
     assert_eq!(steps[1].1["expect"]["status"], 404, "{suite:#}");
 
-    let (code, output) = harness_run(&[
-        plugin.to_str().unwrap(),
-        "--no-builtin",
-        "--suite",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        code, 0,
-        "the front door's recording does not replay green:\n{output}"
-    );
+    let output = common::replays_green(&plugin, &out);
     assert!(output.contains("2 passed, 0 failed"), "{output}");
 
     // The same traffic again gives the same file.

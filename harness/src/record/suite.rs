@@ -637,6 +637,31 @@ mod tests {
     }
 
     #[test]
+    fn a_request_its_client_left_is_written_as_cut_off_where_it_was() {
+        let record = HttpRecord {
+            init: Some(mm_plugin_proto::pb::ServeHttpRequestInit {
+                method: "PUT".into(),
+                url: "/echo?access_token=secret".into(),
+                content_length: 1_000_000,
+                ..Default::default()
+            }),
+            body: vec![7; 131_072],
+            request_complete: false,
+            cancelled: true,
+            ..Default::default()
+        };
+        let step = http_step(&record).expect("a request with its init is a step");
+        assert_eq!(step.cancel_after, Some(131_072));
+        assert_eq!(step.url, "/echo");
+        assert_eq!(step.expect.request_complete, Some(false));
+        // Whether the plugin answered before the client left is a race.
+        assert_eq!(step.expect.answered, None);
+        assert_eq!(step.expect.status, None);
+        // Never seen: nothing to replay.
+        assert!(http_step(&HttpRecord::default()).is_none());
+    }
+
+    #[test]
     fn credentials_are_left_out() {
         assert_eq!(without_token("/a?access_token=x&b=1"), "/a?b=1");
         assert_eq!(without_token("/a?access_token=x"), "/a");

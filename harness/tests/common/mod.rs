@@ -666,3 +666,21 @@ pub fn recorded_files(out: &Path) -> Vec<(String, String)> {
     files.sort();
     files
 }
+
+/// Replays the suites in `suites` against `plugin` alone (no built-in
+/// suites, no server behind it) and asserts every case passed; returns
+/// the run's output.
+pub fn replays_green(plugin: &Path, suites: &Path) -> String {
+    let (code, output) = harness_run(&[
+        plugin.to_str().expect("a UTF-8 path"),
+        "--no-builtin",
+        "--suite",
+        suites.to_str().expect("a UTF-8 path"),
+    ]);
+    assert_eq!(
+        code, 0,
+        "the recorded suites do not replay green:\n{output}"
+    );
+    assert!(output.contains(" passed, 0 failed"), "{output}");
+    output
+}
