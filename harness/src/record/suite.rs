@@ -311,7 +311,7 @@ fn hook_step(
             });
         }
     }
-    let status = match answer {
+    match answer {
         Ok(bytes) => {
             let mut response = suite::write::message_json(&output, bytes)?;
             given.leave_out_own_times(&mut response);
@@ -320,22 +320,16 @@ fn hook_step(
             }
             expect.outcome = outcome(check::consequence(hook, Ok(&response)));
             expect.response = Some(response);
-            return Some(HookStep {
-                hook: hook.to_owned(),
-                request,
-                request_json,
-                expect,
-                deadline: None,
-                snapshot: None,
-            });
         }
-        Err((code, message)) => tonic::Status::new(*code, message.clone()),
-    };
-    expect.status = Some(status.code());
-    if output.get_field_by_name("error").is_some() {
-        expect.error = ErrorExpect::Any;
+        Err((code, message)) => {
+            let status = tonic::Status::new(*code, message.clone());
+            expect.status = Some(status.code());
+            if output.get_field_by_name("error").is_some() {
+                expect.error = ErrorExpect::Any;
+            }
+            expect.outcome = outcome(check::consequence(hook, Err(&status)));
+        }
     }
-    expect.outcome = outcome(check::consequence(hook, Err(&status)));
     Some(HookStep {
         hook: hook.to_owned(),
         request,
