@@ -58,7 +58,7 @@ pub fn overhead_text(nanos: f64, noise_ns: f64) -> String {
 }
 
 /// The p50's spread over `call`'s rounds, in nanoseconds.
-pub(super) fn noise_ns(call: &CallReport) -> f64 {
+fn noise_ns(call: &CallReport) -> f64 {
     round_spread(&call.rounds, Stat::P50).unwrap_or(0.0) * call.summary.p50_ns as f64
 }
 
@@ -75,26 +75,50 @@ pub fn overheads(calls: &[CallReport]) -> Vec<Overhead> {
                     && call.name == harness.name
                     && call.summary.count > 0
             })?;
-            let (h, r) = (&harness.summary, &raw.summary);
+            let compared = Compared::of(harness, raw);
             Some(Overhead {
                 hook: harness.name.clone(),
                 plugin: harness.plugin.clone(),
                 floor_for: harness.floor_for.clone(),
-                harness_p50_ns: h.p50_ns,
-                harness_p99_ns: h.p99_ns,
-                raw_p50_ns: r.p50_ns,
-                raw_p99_ns: r.p99_ns,
-                ratio_p50: ratio(h.p50_ns, r.p50_ns),
-                ratio_p99: ratio(h.p99_ns, r.p99_ns),
-                overhead_p50_ns: h.p50_ns as f64 - r.p50_ns as f64,
-                overhead_p99_ns: h.p99_ns as f64 - r.p99_ns as f64,
-                noise_p50_ns: noise_ns(harness).max(noise_ns(raw)),
+                harness_p50_ns: harness.summary.p50_ns,
+                harness_p99_ns: harness.summary.p99_ns,
+                raw_p50_ns: raw.summary.p50_ns,
+                raw_p99_ns: raw.summary.p99_ns,
+                ratio_p50: compared.ratio_p50,
+                ratio_p99: compared.ratio_p99,
+                overhead_p50_ns: compared.added_p50_ns,
+                overhead_p99_ns: compared.added_p99_ns,
+                noise_p50_ns: compared.noise_p50_ns,
             })
         })
         .collect()
 }
 
-pub(super) fn ratio(numerator: u64, denominator: u64) -> f64 {
+/// One path's call set against another's, same hook, same run: what the
+/// harness adds to the raw client, or the recorder to a direct call.
+pub(super) struct Compared {
+    pub ratio_p50: f64,
+    pub ratio_p99: f64,
+    pub added_p50_ns: f64,
+    pub added_p99_ns: f64,
+    /// The larger of the two paths' round-to-round p50 spreads.
+    pub noise_p50_ns: f64,
+}
+
+impl Compared {
+    pub fn of(measured: &CallReport, against: &CallReport) -> Compared {
+        let (m, a) = (&measured.summary, &against.summary);
+        Compared {
+            ratio_p50: ratio(m.p50_ns, a.p50_ns),
+            ratio_p99: ratio(m.p99_ns, a.p99_ns),
+            added_p50_ns: m.p50_ns as f64 - a.p50_ns as f64,
+            added_p99_ns: m.p99_ns as f64 - a.p99_ns as f64,
+            noise_p50_ns: noise_ns(measured).max(noise_ns(against)),
+        }
+    }
+}
+
+fn ratio(numerator: u64, denominator: u64) -> f64 {
     let value = numerator as f64 / denominator.max(1) as f64;
     (value * 1000.0).round() / 1000.0
 }

@@ -4,7 +4,7 @@
 
 use super::{
     baseline::median,
-    overhead::{noise_ns, overhead_text, ratio},
+    overhead::{Compared, overhead_text},
     report::{CallKind, CallReport},
 };
 
@@ -37,18 +37,18 @@ pub fn costs(calls: &[CallReport]) -> Vec<RecorderCost> {
                     && call.name == recorded.name
                     && call.summary.count > 0
             })?;
-            let (r, d) = (&recorded.summary, &direct.summary);
+            let compared = Compared::of(recorded, direct);
             Some(RecorderCost {
                 hook: recorded.name.clone(),
-                direct_p50_ns: d.p50_ns,
-                direct_p99_ns: d.p99_ns,
-                recorded_p50_ns: r.p50_ns,
-                recorded_p99_ns: r.p99_ns,
-                ratio_p50: ratio(r.p50_ns, d.p50_ns),
-                ratio_p99: ratio(r.p99_ns, d.p99_ns),
-                added_p50_ns: r.p50_ns as f64 - d.p50_ns as f64,
-                added_p99_ns: r.p99_ns as f64 - d.p99_ns as f64,
-                noise_p50_ns: noise_ns(recorded).max(noise_ns(direct)),
+                direct_p50_ns: direct.summary.p50_ns,
+                direct_p99_ns: direct.summary.p99_ns,
+                recorded_p50_ns: recorded.summary.p50_ns,
+                recorded_p99_ns: recorded.summary.p99_ns,
+                ratio_p50: compared.ratio_p50,
+                ratio_p99: compared.ratio_p99,
+                added_p50_ns: compared.added_p50_ns,
+                added_p99_ns: compared.added_p99_ns,
+                noise_p50_ns: compared.noise_p50_ns,
             })
         })
         .collect()
