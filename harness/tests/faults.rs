@@ -151,11 +151,7 @@ fn assert_no_survivors((var, value): &(&'static str, String), output: &str) {
 
 /// The first (only) suite's cases in the JSON report, by outcome status.
 fn count_cases(report: &Value, status: &str) -> usize {
-    report["suites"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|suite| suite["cases"].as_array().unwrap())
+    common::report_cases(report)
         .filter(|case| case["outcome"]["status"] == status)
         .count()
 }

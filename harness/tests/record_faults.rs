@@ -61,11 +61,7 @@ type Verdict = (String, String, Vec<(String, String)>);
 /// and each mismatch's field and actual value, with the way the process
 /// ended left out (the recorder exits 1 where the plugin aborted).
 fn verdicts(report: &Value) -> Vec<Verdict> {
-    report["suites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|suite| suite["cases"].as_array().unwrap())
+    common::report_cases(report)
         .map(|case| {
             let mismatches = case["steps"]
                 .as_array()

@@ -605,13 +605,18 @@ pub fn run_suite_alone(
     (code, output, read_json(report.path()))
 }
 
-/// `suite/case` of every case the report holds.
-pub fn case_names(report: &serde_json::Value) -> Vec<String> {
+/// Every case a run report holds, suite after suite.
+pub fn report_cases(report: &serde_json::Value) -> impl Iterator<Item = &serde_json::Value> {
     report["suites"]
         .as_array()
-        .unwrap()
+        .expect("a run report lists its suites")
         .iter()
-        .flat_map(|suite| suite["cases"].as_array().unwrap())
+        .flat_map(|suite| suite["cases"].as_array().expect("a suite lists its cases"))
+}
+
+/// `suite/case` of every case the report holds.
+pub fn case_names(report: &serde_json::Value) -> Vec<String> {
+    report_cases(report)
         .map(|case| {
             format!(
                 "{}/{}",
